@@ -1,0 +1,89 @@
+"""Start the incident bot: `python bot.py` (settings from settings.toml and the environment).
+
+Exit codes: 0 stopped on request; 1 Mattermost or the database stayed unreachable;
+2 a setting is wrong (one line on stderr names it and the fix).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+
+from chat.bot import IncidentBot
+from chat.signing import Signer
+from chat.startup import StartupError
+from config.settings import Settings, SettingsError, load
+
+log = logging.getLogger("incident")
+
+
+def plugins() -> list:
+    from plugins.help import Help
+    from plugins.slash import SlashCommand
+
+    return [SlashCommand(), Help()]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stdout, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the drivers log every failed request at ERROR, including ones we expect and handle
+    logging.getLogger("mattermostautodriver").setLevel(logging.CRITICAL)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def open_database(settings: Settings):
+    from models import db as database
+    from models.migrations import migrate
+
+    connection = database.connect(settings.database.url or None, settings.database.sqlite_path)
+    migrate()
+    return connection
+
+
+def signing_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept in the database for every replica."""
+    if settings.bot.signing_secret:
+        return settings.bot.signing_secret
+    from models.bot import BotState
+
+    BotState.insert(key="signing_secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()
+    return BotState.get_by_id("signing_secret").value
+
+
+def remember_command(team_id: str, command_id: str, token: str) -> None:
+    from models.bot import SlashCommand
+    from models.clock import now_ms
+
+    (SlashCommand.insert(team_id=team_id, command_id=command_id, token=token, created_at=now_ms())
+     .on_conflict(conflict_target=[SlashCommand.team_id], update={SlashCommand.command_id: command_id, SlashCommand.token: token})
+     .execute())
+
+
+def main() -> int:
+    try:
+        settings = load()
+    except SettingsError as exc:
+        print(f"settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.bot.log_level)
+    try:
+        open_database(settings)
+    except Exception as exc:  # the driver's own message names what failed
+        print(f"database: cannot open it ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); check DATABASE_URL", file=sys.stderr)
+        return 1
+    bot = IncidentBot(settings, plugins(), Signer(signing_secret(settings)), remember_command=remember_command)
+    try:
+        bot.run()
+    except StartupError as exc:
+        if exc.exit_code:
+            print(f"startup: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"startup: cannot listen on {settings.bot.listen_host}:{settings.bot.listen_port} ({exc.strerror}); change BOT_LISTEN_PORT or BOT_LISTEN_HOST", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The mmpy-bot `Bot`, assembled for production use.
+
+mmpy-bot 2.2.1's constructor logs in once with no retry, loads example plugins when given
+none, reads its settings from the environment behind our back, and starts a webhook server
+that polls busily. `IncidentBot` builds the same pieces (driver, plugin manager, event
+handler, webhook server) from our settings, runs the start-up checks, and stops cleanly on
+SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from urllib.parse import urlsplit
+
+from mmpy_bot import Bot
+from mmpy_bot.driver import Driver
+from mmpy_bot.settings import Settings as MmpySettings
+
+from chat import startup
+from chat.events import IncidentEventHandler
+from chat.gateway import Mattermost
+from chat.signing import Signer
+from chat.web import CallbackServer, CommandTokens
+from config.settings import Settings
+from plugins.registry import collect
+
+log = logging.getLogger("incident.bot")
+
+
+class _FixedSettings(MmpySettings):
+    """mmpy-bot's settings, taken only from our own (never from the environment)."""
+
+    def _check_environment_variables(self) -> None:
+        return None
+
+
+def driver_options(settings: Settings) -> dict:
+    url = urlsplit(settings.mattermost.url)
+    return {
+        "url": url.hostname,
+        "port": url.port or (443 if url.scheme == "https" else 80),
+        "scheme": url.scheme,
+        "basepath": url.path.rstrip("/"),
+        "token": settings.mattermost.token,
+        "verify": settings.mattermost.verify_tls,
+        "keepalive": True,
+        "timeout": settings.bot.heartbeat_seconds,
+        "request_timeout": 30,
+    }
+
+
+class IncidentBot(Bot):
+    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None):
+        self.app_settings = settings
+        self._setup_plugin_manager(plugins)
+        self.settings = _FixedSettings(
+            MATTERMOST_URL=settings.mattermost.url,
+            BOT_TOKEN=settings.mattermost.token,
+            SSL_VERIFY=settings.mattermost.verify_tls,
+            WEBHOOK_HOST_ENABLED=False,  # we run our own callback server, below
+            SCHEDULER_PERIOD=1.0,
+        )
+        self.console = None
+        self.running = False
+        self.stopping = threading.Event()
+        self.driver = Driver(driver_options(settings), num_threads=settings.bot.worker_threads)
+        self.mattermost = Mattermost(self.driver)
+        self.signer = signer
+        self.tokens = CommandTokens()
+        self._remember_command = remember_command or (lambda team, command, token: None)
+        self.webhook_server = CallbackServer(
+            settings.bot.listen_host,
+            settings.bot.listen_port,
+            signer,
+            self.tokens,
+            listeners=lambda: self.plugin_manager.webhook_listeners.items(),
+            worker_threads=settings.bot.worker_threads,
+        )
+        self.event_handler = None
+
+    def plugin_manager_subcommands(self) -> dict:
+        """Every `/incident` subcommand the loaded plugins declare."""
+        if not hasattr(self, "_subcommands"):
+            self._subcommands = collect(self.plugin_manager.plugins)
+        return self._subcommands
+
+    # ---- start -------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Log in, check the server grants what the bot needs, register /incident."""
+        me = startup.login(self.mattermost, self.app_settings.mattermost.url, self.stopping, self.app_settings.bot.startup_attempts)
+        self.driver.client.userid = me["id"]
+        self.driver.client.username = me["username"]
+        self.driver.user_id = me["id"]
+        self.driver.username = me["username"]
+        startup.check_role(me)
+        self.plugin_manager.initialize(self.driver, self.settings)
+        for plugin in self.plugin_manager.plugins:
+            if hasattr(plugin, "attach"):
+                plugin.attach(self)
+        self.event_handler = IncidentEventHandler(
+            self.driver, settings=self.settings, plugin_manager=self.plugin_manager,
+            heartbeat_seconds=self.app_settings.bot.heartbeat_seconds,
+        )
+        self.webhook_server.start_in_thread()
+        base = self.app_settings.callback_base_url
+        teams = startup.register_commands(self.mattermost, base, self.tokens, self._remember_command)
+        startup.check_callbacks_reachable(self.mattermost, teams[0], base)
+        log.info("ready as @%s in %d team(s); callbacks at %s", me["username"], len(teams), base)
+
+    def run(self) -> None:
+        self._install_signal_handlers()
+        try:
+            self.prepare()
+            self.running = True
+            self.driver.threadpool.start()
+            self.driver.threadpool.start_scheduler_thread(self.settings.SCHEDULER_PERIOD)
+            self.plugin_manager.start()
+            if not self.stopping.is_set():
+                self.event_handler.start()  # blocks until stop()
+        finally:
+            self.shutdown()
+
+    # ---- stop --------------------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda number, frame: self.request_stop(signal.Signals(number).name))
+
+    def request_stop(self, reason: str = "request") -> None:
+        if not self.stopping.is_set():
+            log.info("stopping (%s)", reason)
+        self.stopping.set()
+        self.driver.disconnect()
+
+    def shutdown(self) -> None:
+        self.webhook_server.stop_thread()
+        if self.running:
+            self.plugin_manager.stop()
+            self.driver.threadpool.stop()
+            self.running = False
+        log.info("stopped")

@@ -1,0 +1,89 @@
+"""Websocket events beyond `posted`, dispatched to plugin methods.
+
+mmpy-bot only dispatches `posted` events. The product also reacts to reactions, channel
+privacy changes, archiving, membership changes and reconnects (`hello`), so plugins mark
+methods with `@listen_event("reaction_added", ...)`; they run on mmpy-bot's thread pool with
+the event's JSON-string fields (`post`, `reaction`, `channel`, `mentions`) already decoded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from typing import Any, Callable
+
+from mmpy_bot.event_handler import EventHandler
+
+from chat.websocket import ResilientWebsocket
+
+log = logging.getLogger("incident.events")
+
+JSON_STRING_FIELDS = ("post", "reaction", "channel", "mentions", "dialog")
+_MARK = "__incident_events__"
+
+
+def listen_event(*names: str) -> Callable:
+    """Mark a plugin method as a listener for these websocket event names."""
+
+    def mark(function: Callable) -> Callable:
+        setattr(function, _MARK, names)
+        return function
+
+    return mark
+
+
+def decode(frame: dict[str, Any]) -> dict[str, Any]:
+    data = dict(frame.get("data") or {})
+    for key in JSON_STRING_FIELDS:
+        if isinstance(data.get(key), str):
+            try:
+                data[key] = json.loads(data[key])
+            except ValueError:
+                pass
+    return {**frame, "data": data}
+
+
+class IncidentEventHandler(EventHandler):
+    def __init__(self, *args, heartbeat_seconds: float = 30.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.listeners: dict[str, list[Callable]] = defaultdict(list)
+        for plugin in self.plugin_manager.plugins:
+            for attribute in dir(type(plugin)):
+                method = getattr(plugin, attribute, None)
+                for name in getattr(method, _MARK, ()):
+                    self.listeners[name].append(method)
+
+    def start(self) -> None:
+        # Our websocket detects dead connections, backs off when reconnecting, and stops
+        # at once on shutdown; mmpy-bot's passes neither heartbeat nor stop through.
+        self.driver.options["websocket_kw_args"] = {"heartbeat": self.heartbeat_seconds}
+        self.driver.init_websocket(self._handle_event, websocket_cls=ResilientWebsocket)
+
+    async def _handle_event(self, data: str) -> None:
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            log.warning("ignored a websocket frame that is not JSON")
+            return
+        name = frame.get("event")
+        if name == "posted":
+            try:
+                await self._handle_post(frame)
+            except Exception:
+                log.exception("could not handle a posted event")
+            return
+        listeners = self.listeners.get(name)
+        if not listeners:
+            return
+        event = decode(frame)
+        for listener in listeners:
+            self.driver.threadpool.add_task(self._run, listener, event)
+
+    @staticmethod
+    def _run(listener: Callable, event: dict[str, Any]) -> None:
+        try:
+            listener(event)
+        except Exception:
+            log.exception("listener %s failed on %s", getattr(listener, "__qualname__", listener), event.get("event"))

@@ -1,0 +1,231 @@
+"""Every REST call the bot makes to Mattermost goes through here.
+
+It rides on the bot driver's own HTTP client (mattermostautodriver's pooled httpx client and
+token) but keeps what the driver's exceptions throw away: the status code and Mattermost's
+error id (`store.sql_channel.save_channel.exists.app_error`, ...), which the plugins need to
+tell a person what happened. Answers about who may do what are cached briefly, because the
+server, not the bot, is the source of truth for roles and memberships.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import httpx
+
+log = logging.getLogger("incident.mattermost")
+
+CACHE_SECONDS = 30.0
+
+
+class MattermostError(Exception):
+    def __init__(self, status: int, error_id: str, message: str):
+        super().__init__(f"{status} {error_id}: {message}")
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+
+
+class _TTLCache:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+            if hit and now - hit[0] < self.seconds:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._values[key] = (now, value)
+        return value
+
+    def forget(self, predicate: Callable[[Any], bool]) -> None:
+        with self._lock:
+            for key in [k for k in self._values if predicate(k)]:
+                del self._values[key]
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    content: bytes
+
+
+class Mattermost:
+    def __init__(self, driver, cache_seconds: float = CACHE_SECONDS):
+        self._client: httpx.Client = driver.client.client
+        self._base = driver.client.url + "/api/v4"
+        self._driver = driver
+        self._cache = _TTLCache(cache_seconds)
+        self.calls = 0  # REST calls made, for the benchmarks
+
+    @property
+    def bot_user_id(self) -> str:
+        return self._driver.user_id
+
+    # ---- transport ------------------------------------------------------------------------
+    def call(self, method: str, path: str, json: Any = None, params: dict | None = None, **kwargs) -> Any:
+        self.calls += 1
+        headers = {"Authorization": f"Bearer {self._driver.client.token}"}
+        try:
+            response = self._client.request(method, self._base + path, json=json, params=params, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise MattermostError(0, "network", f"Mattermost could not be reached: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            error_id = body.get("id", "") if isinstance(body, dict) else ""
+            message = body.get("message", response.text[:200]) if isinstance(body, dict) else response.text[:200]
+            log.debug("%s %s -> %s %s", method, path, response.status_code, error_id)
+            raise MattermostError(response.status_code, error_id, message)
+        if not response.content:
+            return None
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            return response.json()
+        return response.content
+
+    # ---- who -------------------------------------------------------------------------------
+    def me(self) -> dict:
+        return self.call("GET", "/users/me")
+
+    def user(self, user_id: str) -> dict:
+        return self._cache.get(("user", user_id), lambda: self.call("GET", f"/users/{user_id}"))
+
+    def user_by_username(self, username: str) -> dict | None:
+        try:
+            return self.call("GET", f"/users/username/{username.lstrip('@').lower()}")
+        except MattermostError as exc:
+            if exc.status in (400, 404):
+                return None
+            raise
+
+    def is_system_admin(self, user_id: str) -> bool:
+        return "system_admin" in self.user(user_id).get("roles", "").split()
+
+    def is_team_admin(self, team_id: str, user_id: str) -> bool:
+        def ask() -> bool:
+            try:
+                member = self.call("GET", f"/teams/{team_id}/members/{user_id}")
+            except MattermostError as exc:
+                if exc.status in (403, 404):
+                    return False
+                raise
+            return "team_admin" in (member.get("roles") or "").split() or bool(member.get("scheme_admin"))
+
+        return self._cache.get(("team_admin", team_id, user_id), ask)
+
+    def is_channel_member(self, channel_id: str, user_id: str) -> bool:
+        def ask() -> bool:
+            try:
+                self.call("GET", f"/channels/{channel_id}/members/{user_id}")
+                return True
+            except MattermostError as exc:
+                if exc.status in (403, 404):
+                    return False
+                raise
+
+        return self._cache.get(("member", channel_id, user_id), ask)
+
+    def forget_membership(self, channel_id: str) -> None:
+        """Called when Mattermost tells us a channel's members changed."""
+        self._cache.forget(lambda key: key[0] == "member" and key[1] == channel_id)
+
+    def my_teams(self) -> list[dict]:
+        return self.call("GET", "/users/me/teams")
+
+    def team(self, team_id: str) -> dict:
+        return self._cache.get(("team", team_id), lambda: self.call("GET", f"/teams/{team_id}"))
+
+    def client_config(self) -> dict:
+        return self.call("GET", "/config/client", params={"format": "old"})
+
+    # ---- channels ----------------------------------------------------------------------
+    def channel(self, channel_id: str) -> dict:
+        return self.call("GET", f"/channels/{channel_id}")
+
+    def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "", header: str = "") -> dict:
+        body = {"team_id": team_id, "name": name, "display_name": display_name, "type": "P" if private else "O",
+                "purpose": purpose, "header": header}
+        return self.call("POST", "/channels", json=body)
+
+    def add_member(self, channel_id: str, user_id: str) -> None:
+        self.call("POST", f"/channels/{channel_id}/members", json={"user_id": user_id})
+        self._cache.forget(lambda key: key == ("member", channel_id, user_id))
+
+    def archive_channel(self, channel_id: str) -> None:
+        self.call("DELETE", f"/channels/{channel_id}")
+
+    def restore_channel(self, channel_id: str) -> dict:
+        return self.call("POST", f"/channels/{channel_id}/restore")
+
+    def patch_channel(self, channel_id: str, **fields: Any) -> dict:
+        return self.call("PUT", f"/channels/{channel_id}/patch", json=fields)
+
+    def direct_channel(self, user_id: str) -> dict:
+        return self.call("POST", "/channels/direct", json=[self.bot_user_id, user_id])
+
+    # ---- posts ---------------------------------------------------------------------------
+    def post(self, channel_id: str, message: str, props: dict | None = None, root_id: str = "", file_ids: list[str] | None = None) -> dict:
+        body: dict[str, Any] = {"channel_id": channel_id, "message": message, "root_id": root_id}
+        if props:
+            body["props"] = props
+        if file_ids:
+            body["file_ids"] = file_ids
+        return self.call("POST", "/posts", json=body)
+
+    def get_post(self, post_id: str) -> dict:
+        return self.call("GET", f"/posts/{post_id}")
+
+    def patch_post(self, post_id: str, message: str | None = None, props: dict | None = None) -> dict:
+        body: dict[str, Any] = {}
+        if message is not None:
+            body["message"] = message
+        if props is not None:
+            body["props"] = props
+        return self.call("PUT", f"/posts/{post_id}/patch", json=body)
+
+    def ephemeral(self, channel_id: str, user_id: str, message: str, props: dict | None = None) -> dict:
+        post: dict[str, Any] = {"channel_id": channel_id, "message": message}
+        if props:
+            post["props"] = props
+        return self.call("POST", "/posts/ephemeral", json={"user_id": user_id, "post": post})
+
+    def direct_message(self, user_id: str, message: str, props: dict | None = None, uploads: list[Upload] = ()) -> dict:
+        channel = self.direct_channel(user_id)
+        file_ids = [self.upload(channel["id"], upload)["id"] for upload in uploads]
+        return self.post(channel["id"], message, props=props, file_ids=file_ids or None)
+
+    def upload(self, channel_id: str, upload: Upload) -> dict:
+        answer = self.call("POST", "/files", data={"channel_id": channel_id},
+                           files=[("files", (upload.name, upload.content))])
+        return answer["file_infos"][0]
+
+    def channel_posts(self, channel_id: str, page: int, per_page: int = 200) -> dict:
+        return self.call("GET", f"/channels/{channel_id}/posts", params={"page": page, "per_page": per_page})
+
+    # ---- interactive ------------------------------------------------------------------
+    def open_dialog(self, trigger_id: str, url: str, dialog: dict) -> None:
+        self.call("POST", "/actions/dialogs/open", json={"trigger_id": trigger_id, "url": url, "dialog": dialog})
+
+    # ---- slash commands ------------------------------------------------------------------
+    def team_commands(self, team_id: str) -> list[dict]:
+        return self.call("GET", "/commands", params={"team_id": team_id, "custom_only": "true"})
+
+    def create_command(self, command: dict) -> dict:
+        return self.call("POST", "/commands", json=command)
+
+    def update_command(self, command: dict) -> dict:
+        return self.call("PUT", f"/commands/{command['id']}", json=command)
+
+    def execute_command(self, channel_id: str, team_id: str, command: str) -> dict:
+        return self.call("POST", "/commands/execute", json={"channel_id": channel_id, "team_id": team_id, "command": command})

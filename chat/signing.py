@@ -1,0 +1,75 @@
+"""Signed payloads for button contexts and dialog states.
+
+Mattermost sends button clicks and dialog submissions to the bot with no credential at all
+(see the contract recordings), so anything the bot must trust travels inside the `context`
+or `state` it handed out, signed with a secret only the bot knows. A request whose payload
+is missing, altered, or signed with another secret is refused before any handler runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+SIGNATURE_FIELD = "sig"
+
+
+class ForgedPayload(Exception):
+    """The payload was not signed by this bot, or was changed after signing."""
+
+
+def _canonical(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Signer:
+    def __init__(self, secret: str | bytes):
+        if not secret:
+            raise ValueError("the signing secret must not be empty")
+        self._key = secret.encode() if isinstance(secret, str) else secret
+
+    def _mac(self, payload: dict[str, Any]) -> str:
+        return hmac.new(self._key, _canonical(payload), hashlib.sha256).hexdigest()
+
+    def sign_context(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A button `context`: the payload's fields plus their signature."""
+        if SIGNATURE_FIELD in payload:
+            raise ValueError(f"{SIGNATURE_FIELD!r} is reserved")
+        return {**payload, SIGNATURE_FIELD: self._mac(payload)}
+
+    def verify_context(self, context: Any) -> dict[str, Any]:
+        """The signed fields of a context that came back from Mattermost.
+
+        Mattermost adds `selected_option` to the context of menu clicks; that field is not
+        signed and is returned beside the signed ones.
+        """
+        if not isinstance(context, dict) or not isinstance(context.get(SIGNATURE_FIELD), str):
+            raise ForgedPayload("no signature")
+        received = dict(context)
+        signature = received.pop(SIGNATURE_FIELD)
+        selected = received.pop("selected_option", None)
+        if not hmac.compare_digest(signature, self._mac(received)):
+            raise ForgedPayload("bad signature")
+        if selected is not None:
+            received["selected_option"] = selected
+        return received
+
+    def sign_state(self, payload: dict[str, Any]) -> str:
+        """A dialog `state`: an opaque string that comes back unchanged on submit."""
+        body = base64.urlsafe_b64encode(_canonical(payload)).decode().rstrip("=")
+        return f"{body}.{self._mac(payload)}"
+
+    def verify_state(self, state: Any) -> dict[str, Any]:
+        if not isinstance(state, str) or state.count(".") != 1:
+            raise ForgedPayload("malformed state")
+        body, signature = state.split(".")
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except ValueError:
+            raise ForgedPayload("malformed state") from None
+        if not isinstance(payload, dict) or not hmac.compare_digest(signature, self._mac(payload)):
+            raise ForgedPayload("bad signature")
+        return payload

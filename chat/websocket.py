@@ -1,0 +1,120 @@
+"""A websocket connection to Mattermost that notices when it is dead and comes back.
+
+mattermostautodriver 2.3.0's websocket never detects a half-open connection (its heartbeat
+sends an unsolicited pong, which nothing answers), reconnects every 5 s forever with a
+traceback each time, and keeps reading after `disconnect()` until the next frame arrives.
+This one uses aiohttp's ping/pong heartbeat, reconnects with capped exponential backoff and
+jitter, and stops as soon as it is asked to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import ssl
+
+import aiohttp
+from mattermostautodriver.websocket import Websocket
+
+log = logging.getLogger("incident.websocket")
+
+FIRST_DELAY = 0.5
+MAX_DELAY = 30.0
+AUTH_TIMEOUT = 15.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (0-based), with jitter."""
+    return min(MAX_DELAY, FIRST_DELAY * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+class ResilientWebsocket(Websocket):
+    def __init__(self, options, token):
+        super().__init__(options, token)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._socket: aiohttp.ClientWebSocketResponse | None = None
+
+    def _url_and_tls(self) -> tuple[str, ssl.SSLContext | None]:
+        options = self.options
+        if options["scheme"] != "https":
+            context = None
+            scheme = "ws"
+        else:
+            scheme = "wss"
+            context = ssl.create_default_context(purpose=ssl.Purpose.SERVER_AUTH)
+            if not options["verify"]:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+        url = f"{scheme}://{options['url']}:{options['port']}{options['basepath']}/api/v4/websocket"
+        return url, context
+
+    async def connect(self, event_handler) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._alive = True
+        url, context = self._url_and_tls()
+        kwargs = dict(self.options.get("websocket_kw_args") or {})
+        attempt = 0
+        while self._alive:
+            try:
+                async with aiohttp.ClientSession() as session:
+                    async with session.ws_connect(url, ssl=context, **kwargs) as socket:
+                        self._socket = socket
+                        await asyncio.wait_for(self._authenticate_websocket(socket, event_handler), AUTH_TIMEOUT)
+                        log.info("websocket connected")
+                        attempt = 0
+                        await self._receive(socket, event_handler)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                log.warning("websocket connection failed: %s", exc or type(exc).__name__)
+            except Exception:
+                log.exception("websocket failed")
+            finally:
+                self._socket = None
+            if not self._alive:
+                break
+            delay = backoff(attempt)
+            attempt += 1
+            log.warning("websocket lost; reconnecting in %.1f s", delay)
+            try:
+                await asyncio.wait_for(self._stop.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+        log.info("websocket closed")
+
+    async def _authenticate_websocket(self, socket, event_handler) -> None:
+        challenge = {"seq": 1, "action": "authentication_challenge", "data": {"token": self._token}}
+        await socket.send_str(json.dumps(challenge))
+        while True:
+            message = await socket.receive()
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise aiohttp.ClientConnectionError("the server closed the websocket during authentication")
+            frame = json.loads(message.data)
+            await event_handler(message.data)
+            if frame.get("event") == "hello" and frame.get("seq") == 0:
+                return
+
+    async def _receive(self, socket, event_handler) -> None:
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                await event_handler(message.data)
+            elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
+                break
+            if not self._alive:
+                break
+        if self._alive:
+            log.warning("websocket closed by the server or missed heartbeat (code %s)", socket.close_code)
+
+    def disconnect(self) -> None:
+        """Stop now; safe to call from a signal handler or another thread."""
+        self._alive = False
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._shutdown)
+
+    def _shutdown(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._socket is not None and not self._socket.closed:
+            asyncio.ensure_future(self._socket.close())

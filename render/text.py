@@ -1,0 +1,22 @@
+"""Putting text people typed into messages without it pinging anyone or breaking layout."""
+
+from __future__ import annotations
+
+import re
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+_MENTION = re.compile(r"@(?=[\w.\-])")
+ZERO_WIDTH_JOINER = "\u2060"
+
+
+def safe(text: str) -> str:
+    """Text shown literally: markdown escaped, `@channel`/`@all`/`@here`/`@user` made inert."""
+    text = " ".join(str(text).split())
+    text = _MARKDOWN.sub(r"\\\1", text)
+    # a word joiner after "@" keeps the text readable but stops Mattermost from mentioning
+    return _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
+
+
+def code(text: str) -> str:
+    """Inline code for identifiers (channel names, commands)."""
+    return "`" + str(text).replace("`", "'") + "`"

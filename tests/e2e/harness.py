@@ -1,0 +1,139 @@
+"""Run the real bot (`python bot.py`) against the Mattermost test double, as a person would meet it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from mmdouble import MattermostDouble
+from mmdouble.testing import SimUser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(condition, timeout: float = 10, what=lambda: "") -> None:
+    """Poll `condition` until it holds; fail with `what()` (e.g. the bot's log) if it never does."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s\n{what()}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class World:
+    """A Mattermost team with people in it, before any bot runs."""
+
+    double: MattermostDouble
+    team: dict
+    town_square: dict
+    bot_user: dict
+    bot_token: str
+    tokens: dict[str, str] = field(default_factory=dict)
+    users: dict[str, dict] = field(default_factory=dict)
+
+    def person(self, username: str) -> SimUser:
+        return SimUser(self.double.url, self.tokens[username])
+
+
+def build_world(double: MattermostDouble, bot_roles: str = "system_user system_admin") -> World:
+    team = double.create_team("ops", "Ops")
+    town_square = double.create_channel(team["id"], "town-square", "Town Square", type="O")
+    bot_user = double.create_user("incident", roles=bot_roles, is_bot=True)
+    bot_token = double.create_token(bot_user["id"])
+    double.add_team_member(team["id"], bot_user["id"])
+    world = World(double, team, town_square, bot_user, bot_token)
+    for username, roles, team_admin in (
+        ("admin", "system_user system_admin", False),
+        ("alice", "system_user", False),
+        ("bob", "system_user", False),
+        ("carol", "system_user", True),
+    ):
+        user = double.create_user(username, roles=roles)
+        world.users[username] = user
+        world.tokens[username] = double.create_token(user["id"])
+        double.add_team_member(team["id"], user["id"], admin=team_admin)
+        double.add_channel_member(town_square["id"], user["id"])
+    return world
+
+
+class BotProcess:
+    """`python bot.py` in its own process, its log kept for the test report."""
+
+    def __init__(self, world: World, workdir: Path, database_url: str | None = None, extra_env: dict | None = None):
+        self.port = free_port()
+        self.log_path = workdir / "bot.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("MATTERMOST_", "BOT_", "DATABASE_"))},
+            "SETTINGS_FILE": str(workdir / "absent-settings.toml"),
+            "MATTERMOST_URL": world.double.url,
+            "MATTERMOST_TOKEN": world.bot_token,
+            "BOT_LISTEN_HOST": "127.0.0.1",
+            "BOT_LISTEN_PORT": str(self.port),
+            "BOT_HEARTBEAT_SECONDS": "2",
+            "BOT_LOG_LEVEL": "DEBUG",
+            "DATABASE_SQLITE_PATH": str(workdir / "bot.sqlite3"),
+            "PYTHONUNBUFFERED": "1",
+            **({"DATABASE_URL": database_url} if database_url else {}),
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "BotProcess":
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=self.env,
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> "BotProcess":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.log()}")
+            if "ready as @" in self.log() and "websocket connected" in self.log():
+                return self
+            time.sleep(0.05)
+        raise AssertionError(f"the bot did not become ready in {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"the bot did not stop within {timeout} s of {signal.Signals(sig).name}:\n{self.log()}")
+        finally:
+            self._log.close()
+
+    def post_raw(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.post(self.url + path, timeout=10, **kwargs)
+
+
+def run_bot_once(env_overrides: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run `python bot.py` expecting it to exit by itself (bad settings and the like)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MATTERMOST_", "BOT_", "DATABASE_"))}
+    env.update(env_overrides)
+    return subprocess.run([sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
