@@ -19,10 +19,12 @@ log = logging.getLogger("incident")
 
 
 def plugins() -> list:
+    from plugins.checklist import Checklists
     from plugins.help import Help
+    from plugins.incidents import Incidents
     from plugins.slash import SlashCommand
 
-    return [SlashCommand(), Help()]
+    return [SlashCommand(), Help(), Incidents(), Checklists()]
 
 
 def configure_logging(level: str) -> None:

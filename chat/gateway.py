@@ -124,6 +124,15 @@ class Mattermost:
 
         return self._cache.get(("team_admin", team_id, user_id), ask)
 
+    def is_team_member(self, team_id: str, user_id: str) -> bool:
+        try:
+            member = self.call("GET", f"/teams/{team_id}/members/{user_id}")
+        except MattermostError as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        return not member.get("delete_at")
+
     def is_channel_member(self, channel_id: str, user_id: str) -> bool:
         def ask() -> bool:
             try:

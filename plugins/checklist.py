@@ -1,0 +1,142 @@
+"""Ticking and editing an incident's checklist: by command, and by clicking its message."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from mmpy_bot import Plugin, listen_webhook
+
+from models.incidents import Incident
+from plugins.context import ChatContext, split_args
+from plugins.incidents import inert
+from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from render.text import safe
+from services import checklists
+from services.checklists import TickOutcome
+from services.errors import DomainError, Invalid
+
+log = logging.getLogger("incident.checklist")
+
+# Two clicks answered within this window may have their `update`s applied out of order by
+# Mattermost; the later one then re-renders the message from the database once more.
+RACE_WINDOW = 2.0
+
+
+def _number(text: str, what: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise Invalid(f"{safe(text)} is not a {what}: use a whole number from 1.")
+    return int(text)
+
+
+class Checklists(Plugin):
+    def attach(self, bot) -> None:
+        self.chat = ChatContext.of(bot)
+        self.mm = bot.mattermost
+        self._last_click: dict[int, float] = {}
+        self._guard = threading.Lock()
+
+    def _incident_and_actor(self, request: CommandRequest):
+        incident = self.chat.incident_here(request.channel_id)
+        return incident, self.chat.actor(request.user_id, incident.team_id)
+
+    def _changed(self, incident: Incident, note: str) -> Reply:
+        self.chat.refresh_checklist(incident)
+        return Reply(note)
+
+    # ---- commands ----------------------------------------------------------------------------
+    @subcommand("check", usage="/incident check <item>", summary="Ticks an item (`3` or `2.3`).", order=10)
+    def check(self, request: CommandRequest) -> Reply:
+        return self._tick(request, True)
+
+    @subcommand("uncheck", usage="/incident uncheck <item>", summary="Unticks an item.", order=11)
+    def uncheck(self, request: CommandRequest) -> Reply:
+        return self._tick(request, False)
+
+    def _tick(self, request: CommandRequest, checked: bool) -> Reply:
+        words = request.args.split()
+        if len(words) != 1:
+            raise UsageError()
+        incident, actor = self._incident_and_actor(request)
+        result = checklists.set_item_state(actor, incident, words[0], checked)
+        verb = "ticked" if checked else "unticked"
+        if result.outcome is TickOutcome.ALREADY:
+            return Reply(f"Item {words[0]} was already {verb}.")
+        return self._changed(incident, f"Item {words[0]} {verb}: {safe(result.item.title)}")
+
+    @subcommand("checkadd", usage="/incident checkadd [<checklist>] <text>", summary="Adds an item (to checklist number <checklist>, default the first).", order=12)
+    def checkadd(self, request: CommandRequest) -> Reply:
+        first, _, rest = request.args.partition(" ")
+        checklist_index = 1
+        text = request.args
+        if first.isdigit() and rest.strip():
+            checklist_index, text = int(first), rest
+        if not text.strip():
+            raise UsageError("Say what the item is.")
+        incident, actor = self._incident_and_actor(request)
+        item = checklists.add_item(actor, incident, text, checklist_index)
+        return self._changed(incident, f"Added item {checklist_index}.{item.position + 1}: {safe(item.title)}")
+
+    @subcommand("checkremove", usage="/incident checkremove <item>", summary="Removes an item.", order=13)
+    def checkremove(self, request: CommandRequest) -> Reply:
+        words = request.args.split()
+        if len(words) != 1:
+            raise UsageError()
+        incident, actor = self._incident_and_actor(request)
+        item = checklists.remove_item(actor, incident, words[0])
+        return self._changed(incident, f"Removed item {words[0]}: {safe(item.title)}")
+
+    @subcommand("checkrename", usage="/incident checkrename <item> <text>", summary="Renames an item.", order=14)
+    def checkrename(self, request: CommandRequest) -> Reply:
+        ref, _, text = request.args.partition(" ")
+        if not ref or not text.strip():
+            raise UsageError()
+        incident, actor = self._incident_and_actor(request)
+        item = checklists.rename_item(actor, incident, ref, text)
+        return self._changed(incident, f"Item {ref} is now: {safe(item.title)}")
+
+    @subcommand("checkmove", usage="/incident checkmove <item> <position>", summary="Moves an item to another position in its checklist.", order=15)
+    def checkmove(self, request: CommandRequest) -> Reply:
+        words = split_args(request.args)
+        if len(words) != 2:
+            raise UsageError()
+        position = _number(words[1], "position")
+        incident, actor = self._incident_and_actor(request)
+        item = checklists.move_item(actor, incident, words[0], position)
+        return self._changed(incident, f"Moved {safe(item.title)} to position {position}.")
+
+    # ---- the buttons -------------------------------------------------------------------------
+    @listen_webhook(r"^action:tick$")
+    def tick_clicked(self, event):
+        context, body = event.body["context"], event.body
+        incident = Incident.get_or_none(Incident.id == context["i"])
+        if incident is None:
+            return {"ephemeral_text": "This incident no longer exists."}
+        actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
+        try:
+            result = checklists.set_item_state(actor, incident, int(context["it"]), bool(context["c"]), seen_version=context.get("v"))
+        except DomainError as exc:
+            return {"ephemeral_text": inert(exc.message), "update": self._render(incident)}
+        answer = {"update": self._render(incident)}
+        if result.outcome is TickOutcome.ALREADY:
+            who = self.chat.username(result.item.checked_by) if result.item.checked_by else None
+            state = f"already ticked by @{who}" if context["c"] else "already unticked"
+            answer["ephemeral_text"] = f"{safe(result.item.title)} was {state}; the checklist is up to date now."
+        elif result.view_was_stale:
+            answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
+        self._guard_against_reordering(incident)
+        return answer
+
+    def _render(self, incident: Incident) -> dict:
+        return self.chat.checklist_message(Incident.get_by_id(incident.id))
+
+    def _guard_against_reordering(self, incident: Incident) -> None:
+        now = time.monotonic()
+        with self._guard:
+            previous = self._last_click.get(incident.id, 0.0)
+            self._last_click[incident.id] = now
+        if now - previous < RACE_WINDOW:
+            timer = threading.Timer(0.5, self.chat.refresh_checklist, args=(incident,))
+            timer.daemon = True
+            timer.start()

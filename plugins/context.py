@@ -1,0 +1,107 @@
+"""What every chat handler needs: who is acting, which incident is here, how to show it."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import threading
+from collections import defaultdict
+
+from chat.gateway import Mattermost, MattermostError
+from models.incidents import Incident
+from render import checklist as checklist_view
+from services import checklists, incidents
+from services.actor import Actor
+from services.errors import Invalid
+
+log = logging.getLogger("incident.plugins")
+
+
+class ChatContext:
+    """Built once per bot; the plugins share it."""
+
+    @classmethod
+    def of(cls, bot) -> "ChatContext":
+        if getattr(bot, "chat_context", None) is None:
+            bot.chat_context = cls(bot)
+        return bot.chat_context
+
+    def __init__(self, bot):
+        self.bot = bot
+        self.mm: Mattermost = bot.mattermost
+        self.signer = bot.signer
+        self.base_url = bot.app_settings.callback_base_url
+        self.site_url = bot.app_settings.mattermost.url.rstrip("/")
+        self.emoji = bot.app_settings.bot.trigger_emoji
+        self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    # ---- who ---------------------------------------------------------------------------
+    def actor(self, user_id: str, team_id: str) -> Actor:
+        user = self.mm.user(user_id)
+        return Actor(
+            user_id=user_id,
+            username=user.get("username", ""),
+            team_id=team_id,
+            is_system_admin="system_admin" in (user.get("roles") or "").split(),
+            is_team_admin=bool(team_id) and self.mm.is_team_admin(team_id, user_id),
+            is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
+        )
+
+    def username(self, user_id: str) -> str:
+        try:
+            return self.mm.user(user_id).get("username", "unknown")
+        except MattermostError:
+            return "unknown"
+
+    def user_by_mention(self, text: str) -> dict:
+        name = text.strip().lstrip("@")
+        user = self.mm.user_by_username(name) if name else None
+        if user is None:
+            raise Invalid(f"There is no user called @{name or '…'}; check the spelling.")
+        return user
+
+    # ---- where -------------------------------------------------------------------------
+    def incident_here(self, channel_id: str) -> Incident:
+        incident = incidents.incident_for_channel(channel_id)
+        if incident is None:
+            raise Invalid("This is not an incident channel: run it in the incident's channel, or name the incident.")
+        return incident
+
+    def lock(self, incident_id: int) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[incident_id]
+
+    def channel_link(self, incident: Incident) -> str:
+        return f"~{incident.channel_name}"
+
+    def permalink(self, team_id: str, post_id: str) -> str:
+        team = self.mm.team(team_id)
+        return f"{self.site_url}/{team.get('name')}/pl/{post_id}"
+
+    # ---- the checklist message -----------------------------------------------------------
+    def checklist_message(self, incident: Incident) -> dict:
+        return checklist_view.checklist_message(
+            incident, checklists.checklists_of(incident), self.username, self.signer.sign_context,
+            self.base_url + "/hooks/action",
+        )
+
+    def refresh_checklist(self, incident: Incident) -> None:
+        """Re-render the checklist post from the database (serialised per incident)."""
+        if not incident.checklist_post_id:
+            return
+        with self.lock(incident.id):
+            fresh = Incident.get_by_id(incident.id)
+            message = self.checklist_message(fresh)
+            try:
+                self.mm.patch_post(fresh.checklist_post_id, message["message"], message["props"])
+            except MattermostError as exc:
+                log.warning("could not refresh the checklist of incident %s: %s", fresh.id, exc)
+
+
+def split_args(text: str) -> list[str]:
+    """Shell-like words (quotes group words); a stray quote is a clear error, not a crash."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise Invalid("A quote is not closed: put the playbook title in matching \"double quotes\".") from None

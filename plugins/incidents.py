@@ -1,0 +1,358 @@
+"""The incident lifecycle in chat: start, end, restart, commander, list, info.
+
+Ways in to `start`: `/incident start` (dialog) or `/incident start <name> ...` (at once),
+a reaction with the trigger emoji on any post (a prompt with a *Start incident* button that
+opens the dialog prefilled from the post), and a DM to the bot saying `start <name>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+
+from mmpy_bot import Plugin, listen_to, listen_webhook
+
+from chat.events import listen_event
+from chat.gateway import MattermostError
+from models.incidents import Incident
+from plugins.context import ChatContext, split_args
+from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from render import dialogs
+from render.text import safe
+from services import checklists, incidents, naming, permissions, playbooks
+from services.errors import DomainError, Invalid
+
+log = logging.getLogger("incident.incidents")
+
+START_USAGE = '/incident start [<name> [--playbook "<title>"] [--private|--public]]'
+CHANNEL_EXISTS = "store.sql_channel.save_channel.exists.app_error"
+
+
+def inert(text: str) -> str:
+    """A service message may quote names people typed: make mentions in it harmless."""
+    return re.sub(r"@(?=[\w.\-])", "@\u2060", text)
+
+
+class Incidents(Plugin):
+    def attach(self, bot) -> None:
+        self.chat = ChatContext.of(bot)
+        self.mm = bot.mattermost
+
+    # ---- start ---------------------------------------------------------------------------
+    @subcommand("start", usage=START_USAGE, summary="Starts an incident: a dialog, or at once when you give a name.", order=1)
+    def start(self, request: CommandRequest) -> Reply | None:
+        if not request.args:
+            self.open_start_dialog(request.trigger_id, request.user_id, request.team_id)
+            return None
+        name, playbook_title, private = self.parse_start(request.args)
+        actor = self.chat.actor(request.user_id, request.team_id)
+        playbook = playbooks.find_playbook(actor, request.team_id, playbook_title) if playbook_title else None
+        incident = self.start_incident(actor, request.team_id, name, playbook=playbook, is_private=private)
+        return Reply(f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+
+    @staticmethod
+    def parse_start(args: str) -> tuple[str, str | None, bool | None]:
+        words = split_args(args)
+        name_words, playbook, private = [], None, None
+        index = 0
+        while index < len(words):
+            word = words[index]
+            if word == "--playbook":
+                if index + 1 >= len(words):
+                    raise UsageError("--playbook needs a title.")
+                playbook = words[index + 1]
+                index += 2
+                continue
+            if word in ("--private", "--public"):
+                if private is not None:
+                    raise UsageError("Choose one of --private and --public.")
+                private = word == "--private"
+            elif word.startswith("--"):
+                raise UsageError(f"I don't know the option {safe(word)}.")
+            else:
+                name_words.append(word)
+            index += 1
+        if not name_words:
+            raise UsageError("Give the incident a name.")
+        return " ".join(name_words), playbook, private
+
+    def open_start_dialog(self, trigger_id: str, user_id: str, team_id: str, name: str = "", summary: str = "",
+                          source_post_id: str = "") -> None:
+        actor = self.chat.actor(user_id, team_id)
+        options = [(str(p.id), p.title[:64]) for p in playbooks.list_playbooks(actor, team_id)]
+        state = self.chat.signer.sign_state({"d": "start", "t": team_id, "p": source_post_id})
+        self.mm.open_dialog(trigger_id, self.chat.base_url + "/hooks/dialog",
+                            dialogs.start_incident(state, options, name=name, summary=summary))
+
+    @listen_webhook(r"^dialog:start$")
+    def start_dialog_submitted(self, event):
+        body = event.body
+        if body.get("cancelled"):
+            return {}
+        state, form = body["state"], body.get("submission") or {}
+        team_id = state.get("t") or body.get("team_id", "")
+        actor = self.chat.actor(body.get("user_id", ""), team_id)
+        try:
+            playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
+            visibility = form.get("visibility") or "playbook"
+            private = None if visibility == "playbook" else visibility == "private"
+            incident = self.start_incident(actor, team_id, str(form.get("name") or ""), playbook=playbook, is_private=private,
+                                           summary=str(form.get("summary") or ""), source_post_id=state.get("p") or None)
+        except Invalid as exc:
+            return {"errors": {"name": inert(exc.message)}}
+        except DomainError as exc:
+            return {"error": inert(exc.message)}
+        self.tell(body.get("channel_id", ""), actor.user_id, f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+        return {}
+
+    def start_incident(self, actor, team_id: str, name: str, *, playbook=None, is_private=None, summary: str = "",
+                       source_post_id: str | None = None) -> Incident:
+        plan = incidents.plan_incident(actor, team_id, name, playbook=playbook, is_private=is_private)
+        channel = self.create_channel(team_id, plan)
+        try:
+            if actor.user_id != self.mm.bot_user_id:
+                self.mm.add_member(channel["id"], actor.user_id)
+            incident = incidents.start_incident(actor, team_id, plan.name, channel["id"], playbook=playbook,
+                                                is_private=plan.is_private, summary=summary,
+                                                source_post_id=source_post_id, channel_name=channel["name"])
+        except Exception:
+            self.mm.archive_channel(channel["id"])  # no orphan channel for an incident that was not recorded
+            raise
+        self.announce(incident, actor, summary, source_post_id)
+        return incident
+
+    def create_channel(self, team_id: str, plan) -> dict:
+        name = plan.channel_name
+        for attempt in range(2):
+            try:
+                return self.mm.create_channel(team_id, name, plan.name, plan.is_private, purpose="Incident channel")
+            except MattermostError as exc:
+                if exc.error_id == CHANNEL_EXISTS and attempt == 0:
+                    name = naming.with_suffix(plan.channel_name)
+                    continue
+                if exc.error_id == CHANNEL_EXISTS:
+                    raise Invalid("A channel with that name already exists; choose another incident name.") from None
+                raise Invalid(f"Mattermost refused to create the channel ({exc.message}); try a shorter or simpler name.") from None
+
+    def announce(self, incident: Incident, actor, summary: str, source_post_id: str | None) -> None:
+        lines = [f"@{actor.username} started the incident **{safe(incident.name)}** and is its commander."]
+        if summary:
+            lines.append(f"> {safe(summary)}")
+        if source_post_id:
+            try:
+                post = self.mm.get_post(source_post_id)
+                quoted = "\n".join("> " + line for line in inert(post.get("message", "")).splitlines()[:20]) or "> (no text)"
+                lines.append(f"Started from a post by @{self.chat.username(post.get('user_id', ''))}:\n{quoted}\n"
+                             f"[Original post]({self.chat.permalink(incident.team_id, source_post_id)})")
+            except MattermostError:
+                lines.append("Started from a post that is no longer available.")
+        self.mm.post(incident.channel_id, "\n".join(lines))
+        message = self.chat.checklist_message(incident)
+        post = self.mm.post(incident.channel_id, message["message"], props=message["props"])
+        Incident.update(checklist_post_id=post["id"]).where(Incident.id == incident.id).execute()
+        incident.checklist_post_id = post["id"]
+
+    def tell(self, channel_id: str, user_id: str, text: str) -> None:
+        """An ephemeral note to one person where they are (best effort)."""
+        if not channel_id:
+            return
+        try:
+            self.mm.ephemeral(channel_id, user_id, text)
+        except MattermostError as exc:
+            log.warning("could not send an ephemeral message: %s", exc)
+
+    # ---- start from a reaction --------------------------------------------------------------
+    @listen_event("reaction_added")
+    def reaction_added(self, event) -> None:
+        reaction = event["data"].get("reaction") or {}
+        if reaction.get("emoji_name") != self.chat.emoji or reaction.get("user_id") == self.mm.bot_user_id:
+            return
+        post = self.mm.get_post(reaction["post_id"])
+        channel = self.mm.channel(post["channel_id"])
+        if not channel.get("team_id"):
+            return
+        context = self.chat.signer.sign_context({"a": "start_from_post", "p": post["id"], "t": channel["team_id"],
+                                                 "u": reaction["user_id"]})
+        props = {"attachments": [{
+            "text": "Start an incident from this post?",
+            "actions": [{"id": "startincident", "name": "Start incident", "type": "button", "style": "primary",
+                         "integration": {"url": self.chat.base_url + "/hooks/action", "context": context}}],
+        }]}
+        self.mm.ephemeral(post["channel_id"], reaction["user_id"], "", props=props)
+
+    @listen_webhook(r"^action:start_from_post$")
+    def start_from_post_clicked(self, event):
+        context = event.body["context"]
+        if event.body.get("user_id") != context.get("u"):
+            return {"ephemeral_text": "This prompt was for someone else."}
+        try:
+            post = self.mm.get_post(context["p"])
+        except MattermostError:
+            return {"ephemeral_text": "That post is no longer available."}
+        message = " ".join(post.get("message", "").split())
+        self.open_start_dialog(event.body.get("trigger_id", ""), context["u"], context["t"], name=message[:64],
+                               summary=post.get("message", ""), source_post_id=post["id"])
+        return {}
+
+    # ---- start from a DM -----------------------------------------------------------------
+    @listen_to(r"^\s*start\s+(.+)$", re.IGNORECASE, direct_only=True)
+    def start_in_dm(self, message, args: str) -> None:
+        teams = [t for t in self.mm.my_teams() if self.mm.is_team_member(t["id"], message.user_id)]
+        if len(teams) != 1:
+            names = ", ".join(t.get("name", "") for t in teams) or "none"
+            self.mm.post(message.channel_id, f"I can't tell which team to start it in (yours with me: {names}); "
+                                             "use `/incident start` in a channel of that team.")
+            return
+        try:
+            name, playbook_title, private = self.parse_start(args)
+            actor = self.chat.actor(message.user_id, teams[0]["id"])
+            playbook = playbooks.find_playbook(actor, teams[0]["id"], playbook_title) if playbook_title else None
+            incident = self.start_incident(actor, teams[0]["id"], name, playbook=playbook, is_private=private)
+        except (DomainError, UsageError) as exc:
+            self.mm.post(message.channel_id, inert(getattr(exc, "message", str(exc)) or f"Usage: `start <name>`"))
+            return
+        self.mm.post(message.channel_id, f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+
+    # ---- end and restart ---------------------------------------------------------------------
+    @subcommand("end", usage="/incident end", summary="Ends the incident of this channel and archives the channel.", order=2)
+    def end(self, request: CommandRequest) -> Reply:
+        if request.args:
+            raise UsageError("Run it in the incident channel, without arguments.")
+        incident = self.chat.incident_here(request.channel_id)
+        self.end_incident(self.chat.actor(request.user_id, incident.team_id), incident)
+        return Reply(f"Incident **{safe(incident.name)}** ended; its channel is archived.")
+
+    def end_incident(self, actor, incident: Incident) -> Incident:
+        ended = incidents.end_incident(actor, incident)
+        self.mm.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
+        self.chat.refresh_checklist(ended)
+        try:
+            self.mm.archive_channel(ended.channel_id)
+        except MattermostError as exc:
+            log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
+        return ended
+
+    @listen_webhook(r"^action:end_ask$")
+    def end_button(self, event):
+        context = event.body["context"]
+        incident = Incident.get_or_none(Incident.id == context["i"])
+        if incident is None or not incident.is_active:
+            return {"ephemeral_text": "This incident has already ended."}
+        confirm = self.chat.signer.sign_context({"a": "end_confirm", "i": incident.id, "u": event.body.get("user_id")})
+        props = {"attachments": [{"text": f"End **{safe(incident.name)}** and archive ~{incident.channel_name}?",
+                                  "actions": [{"id": "endconfirm", "name": "Yes, end it", "type": "button", "style": "danger",
+                                               "integration": {"url": self.chat.base_url + "/hooks/action", "context": confirm}}]}]}
+        self.mm.ephemeral(incident.channel_id, event.body.get("user_id", ""), "", props=props)
+        return {}
+
+    @listen_webhook(r"^action:end_confirm$")
+    def end_confirmed(self, event):
+        context = event.body["context"]
+        if event.body.get("user_id") != context.get("u"):
+            return {"ephemeral_text": "This confirmation was for someone else."}
+        incident = Incident.get_or_none(Incident.id == context["i"])
+        if incident is None:
+            return {"ephemeral_text": "There is no such incident."}
+        try:
+            self.end_incident(self.chat.actor(context["u"], incident.team_id), incident)
+        except DomainError as exc:
+            return {"ephemeral_text": inert(exc.message)}
+        return {"ephemeral_text": f"Incident **{safe(incident.name)}** ended."}
+
+    @subcommand("restart", usage="/incident restart <incident>", summary="Reopens an ended incident and restores its channel.", order=3)
+    def restart(self, request: CommandRequest) -> Reply:
+        if not request.args:
+            raise UsageError("Say which incident.")
+        actor = self.chat.actor(request.user_id, request.team_id)
+        incident = incidents.find_incident(request.team_id, request.args, actor=actor)
+        incidents.require_change(actor, incident)
+        if incident.is_active:
+            return Reply(f"Incident **{safe(incident.name)}** is still active.")
+        try:
+            self.mm.restore_channel(incident.channel_id)
+        except MattermostError as exc:
+            if exc.status != 400:  # 400: not archived, which is fine
+                raise Invalid(f"Mattermost could not restore ~{incident.channel_name} ({exc.message}).") from None
+        restarted = incidents.restart_incident(actor, incident)
+        self.mm.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
+        self.chat.refresh_checklist(restarted)
+        return Reply(f"Incident **{safe(restarted.name)}** restarted in ~{restarted.channel_name}.")
+
+    # ---- commander ---------------------------------------------------------------------------
+    @subcommand("commander", usage="/incident commander [@user]", summary="Shows the commander, or hands command to @user.", order=4)
+    def commander(self, request: CommandRequest) -> Reply:
+        incident = self.chat.incident_here(request.channel_id)
+        actor = self.chat.actor(request.user_id, incident.team_id)
+        words = request.args.split()
+        if not words:
+            if not permissions.can_view_incident(actor, incident):
+                raise Invalid("This is not an incident channel you can see.")
+            return Reply(f"The commander of **{safe(incident.name)}** is @{self.chat.username(incident.commander_id)}.")
+        if len(words) != 1:
+            raise UsageError()
+        user = self.chat.user_by_mention(words[0])
+        changed = incidents.change_commander(actor, incident, user["id"], new_username=user["username"],
+                                             new_user_is_member=self.mm.is_channel_member(incident.channel_id, user["id"]))
+        self.mm.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
+        self.chat.refresh_checklist(changed)
+        return Reply(f"@{user['username']} is now the commander.")
+
+    # ---- list and info -------------------------------------------------------------------------
+    @subcommand("list", usage="/incident list", summary="Lists this team's active incidents you can see.", order=5)
+    def list(self, request: CommandRequest) -> Reply:
+        actor = self.chat.actor(request.user_id, request.team_id)
+        found = incidents.list_incidents(actor, request.team_id)
+        if not found:
+            return Reply("There are no active incidents in this team that you can see.")
+        rows = ["| Incident | Channel | Commander | Started |", "| --- | --- | --- | --- |"]
+        for incident in found[:50]:
+            rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | ~{incident.channel_name} | "
+                        f"@{self.chat.username(incident.commander_id)} | {_date(incident.created_at)} |")
+        more = f"\n_…and {len(found) - 50} more._" if len(found) > 50 else ""
+        return Reply(f"**Active incidents ({len(found)})**\n" + "\n".join(rows) + more)
+
+    @subcommand("info", usage="/incident info [<incident>]", summary="Shows an incident: commander, status, checklist progress.", order=6)
+    def info(self, request: CommandRequest) -> Reply:
+        actor = self.chat.actor(request.user_id, request.team_id)
+        if request.args:
+            incident = incidents.find_incident(request.team_id, request.args, actor=actor)
+        else:
+            incident = self.chat.incident_here(request.channel_id)
+            if not permissions.can_view_incident(actor, incident):
+                raise Invalid("This is not an incident channel you can see.")
+        lists = checklists.checklists_of(incident)
+        done = sum(1 for _, items in lists for item in items if item.is_checked)
+        total = sum(len(items) for _, items in lists)
+        status = "Ongoing" if incident.is_active else f"Ended {_date(incident.ended_at)}"
+        lines = [f"#### {safe(incident.name)}{' :lock: private' if incident.is_private else ''}",
+                 f"Channel: ~{incident.channel_name} · Status: {status} · Commander: @{self.chat.username(incident.commander_id)}",
+                 f"Started {_date(incident.created_at)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}"]
+        for checklist, items in lists:
+            lines.append(f"**{safe(checklist.title)}**")
+            for item in items:
+                lines.append(f"{checklist.position + 1}.{item.position + 1} {'☑' if item.is_checked else '☐'} {safe(item.title)}")
+        return Reply("\n".join(lines))
+
+    # ---- the channel changes under us ----------------------------------------------------------
+    @listen_event("channel_converted")
+    def channel_converted(self, event) -> None:
+        incident = incidents.incident_for_channel(event["data"].get("channel_id", ""))
+        if incident is not None:
+            try:
+                if self.mm.channel(incident.channel_id).get("type") == "P" and incidents.make_private_for_good(incident):
+                    log.info("incident %s became private for good", incident.id)
+            except MattermostError as exc:
+                log.warning("could not check the converted channel: %s", exc)
+
+    @listen_event("user_added", "user_removed")
+    def membership_changed(self, event) -> None:
+        channel_id = event["broadcast"].get("channel_id") or event["data"].get("channel_id", "")
+        if channel_id:
+            self.mm.forget_membership(channel_id)
+
+
+def _date(ms: int | None) -> str:
+    if not ms:
+        return "--"
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,83 @@
+"""The checklist message: one attachment per checklist, each item a button that ticks it.
+
+Buttons carry signed contexts: `{"a": "tick", "i": incident id, "it": item id, "c": wanted
+state, "v": version shown}`. The version lets the bot tell a click on an outdated message
+from a fresh one; the wanted state makes a repeated click harmless.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from render.text import safe
+
+GREEN = "#3DB887"
+AMBER = "#FFBC1F"
+GREY = "#8A8A8A"
+BUTTON_LABEL_MAX = 48
+
+
+def _when(ms: int | None) -> str:
+    if not ms:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M UTC")
+
+
+def _label(number: str, title: str, checked: bool) -> str:
+    mark = "☑" if checked else "☐"
+    text = f"{mark} {number} {' '.join(title.split())}"
+    return text if len(text) <= BUTTON_LABEL_MAX else text[: BUTTON_LABEL_MAX - 1] + "…"
+
+
+def progress(checklists) -> tuple[int, int]:
+    done = sum(1 for _, items in checklists for item in items if item.is_checked)
+    return done, sum(len(items) for _, items in checklists)
+
+
+def checklist_message(incident, checklists, usernames: Callable[[str], str], sign: Callable[[dict], dict],
+                      action_url: str) -> dict:
+    """`{"message", "props"}` for the incident's checklist post."""
+
+    def button(action_id: str, name: str, context: dict, style: str = "default") -> dict:
+        return {"id": action_id, "name": name, "type": "button", "style": style,
+                "integration": {"url": action_url, "context": sign(context)}}
+
+    active = incident.is_active
+    attachments = []
+    for checklist, items in checklists:
+        done = sum(1 for item in items if item.is_checked)
+        lines = []
+        actions = []
+        for item in items:
+            number = f"{checklist.position + 1}.{item.position + 1}"
+            if item.is_checked:
+                who = usernames(item.checked_by) if item.checked_by else "someone"
+                lines.append(f"{number} ~~{safe(item.title)}~~ — @{who} at {_when(item.checked_at)}")
+            else:
+                lines.append(f"{number} {safe(item.title)}")
+            if active:
+                context = {"a": "tick", "i": incident.id, "it": item.id, "c": not item.is_checked, "v": incident.version}
+                actions.append(button(f"tick{item.id}", _label(number, item.title, item.is_checked), context,
+                                      "good" if item.is_checked else "default"))
+        if not items:
+            lines.append("_No items yet: add one with `/incident checkadd <text>`._")
+        complete = items and done == len(items)
+        attachments.append({
+            "fallback": f"{checklist.title}: {done}/{len(items)} done",
+            "color": GREEN if complete else (AMBER if active else GREY),
+            "title": f"{safe(checklist.title)} ({done}/{len(items)})",
+            "text": "\n".join(lines),
+            "actions": actions,
+        })
+    done, total = progress(checklists)
+    footer = {
+        "fallback": f"Commander @{usernames(incident.commander_id)}",
+        "color": GREY,
+        "text": f"Commander: @{usernames(incident.commander_id)} · Progress {done}/{total}"
+                + ("" if active else " · **Ended**"),
+        "actions": [button("endincident", "End incident", {"a": "end_ask", "i": incident.id}, "danger")] if active else [],
+    }
+    attachments.append(footer)
+    title = f"#### Checklist for {safe(incident.name)}" + ("" if active else " (ended)")
+    return {"message": title, "props": {"attachments": attachments}}
