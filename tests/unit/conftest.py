@@ -28,3 +28,24 @@ def empty_db(request, tmp_path):
 def db(empty_db):
     migrate()
     return empty_db
+
+
+# --- people ----------------------------------------------------------------------------------
+
+from services.actor import Actor  # noqa: E402
+
+TEAM = "team-a"
+OTHER_TEAM = "team-b"
+
+
+def person(user_id: str, *, team: str = TEAM, channels=(), system_admin=False, team_admin=False) -> Actor:
+    """An actor whose channel memberships are the given channel ids (a fake of the chat layer's check)."""
+    member_of = frozenset(channels)
+    return Actor(
+        user_id=user_id,
+        username=user_id,
+        team_id=team,
+        is_system_admin=system_admin,
+        is_team_admin=team_admin,
+        is_channel_member=lambda channel_id: channel_id in member_of,
+    )
