@@ -1,0 +1,95 @@
+"""Database connection: one process-wide proxy, initialised at start by `connect()`.
+
+Models bind to `db` (a `peewee.DatabaseProxy`) so that the bot, the tests and the
+migrations can point the same tables at SQLite or PostgreSQL without import-time
+configuration.
+
+Times are stored everywhere as integer milliseconds since the Unix epoch, UTC
+(see `models.clock`), the unit Mattermost itself uses for `create_at` & co.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import parse as parse_db_url
+from playhouse.shortcuts import ReconnectMixin
+
+db = peewee.DatabaseProxy()
+
+# How long a SQLite writer waits for another writer before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):
+    """PostgreSQL that reopens its connection after the server restarted or dropped it.
+
+    `ReconnectMixin` retries a failed statement once on a fresh connection, but only
+    outside a transaction: inside one the error is raised, because silently replaying
+    half a transaction could lose writes. Callers that run a transaction may simply
+    retry the whole unit of work after an `peewee.OperationalError`/`InterfaceError`.
+    """
+
+    reconnect_errors = (
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "connection already closed"),
+        (peewee.OperationalError, "could not connect"),
+        (peewee.OperationalError, "ssl connection has been closed"),
+        (peewee.InterfaceError, "connection already closed"),
+        (peewee.InterfaceError, "cursor already closed"),
+    )
+
+
+def is_postgres_url(database_url: str | None) -> bool:
+    return bool(database_url) and urlparse(database_url).scheme in ("postgres", "postgresql")
+
+
+def make_database(database_url: str | None, sqlite_path: str) -> peewee.Database:
+    """Build (but do not open) the database for a URL, or SQLite at `sqlite_path`."""
+    if is_postgres_url(database_url):
+        params = parse_db_url(database_url, unquote_password=True, unquote_user=True)
+        name = params.pop("database")
+        return ReconnectingPostgresqlDatabase(name, autoconnect=True, **params)
+    if database_url and not database_url.startswith("sqlite"):
+        raise ValueError(
+            f"Unsupported database URL {database_url!r}: use postgresql://user:pass@host/db "
+            "or leave it empty for SQLite."
+        )
+    if database_url:  # sqlite:///path overrides the default file
+        sqlite_path = parse_db_url(database_url)["database"]
+    return peewee.SqliteDatabase(
+        sqlite_path,
+        autoconnect=True,
+        # IMMEDIATE: a transaction takes the write lock when it starts, so two writers
+        # queue on busy_timeout instead of one failing with SQLITE_BUSY on lock upgrade.
+        lock_type="IMMEDIATE",
+        timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        pragmas={
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
+            "synchronous": "normal",
+        },
+    )
+
+
+def connect(database_url: str | None, sqlite_path: str) -> peewee.Database:
+    """Point `db` at the configured database and return the real database object.
+
+    Connections are opened lazily per thread (`autoconnect`), so worker threads need
+    no setup; they should call `db.close()` when they finish to return the connection.
+    """
+    database = make_database(database_url, sqlite_path)
+    db.initialize(database)
+    return database
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, peewee.PostgresqlDatabase)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False

@@ -1,0 +1,75 @@
+"""Incidents, their checklists and their timeline.
+
+Invariants kept by the services (and relied on by the chat layer):
+- one incident per channel (`channel_id` is unique);
+- `version` goes up by one with every change to the incident or its checklists, in
+  the same transaction as the change, so a button rendered at version N can tell
+  that the incident moved on;
+- checklist and item `position`s are dense and 0-based within their parent; users
+  see them 1-based ("2.3" = checklist 2, item 3).
+"""
+from __future__ import annotations
+
+import peewee
+
+from .db import BaseModel
+from .fields import IdField, JsonTextField
+from .playbooks import Playbook
+
+NAME_MAX = 64
+
+STATE_OPEN = "open"
+STATE_CLOSED = "closed"
+
+
+def name_key(name: str) -> str:
+    """Case-insensitive identity of an incident name, computed in Python for both databases."""
+    return " ".join(name.casefold().split())
+
+
+class Incident(BaseModel):
+    team_id = IdField(index=True)
+    name = peewee.CharField(max_length=NAME_MAX)
+    name_key = peewee.CharField(max_length=NAME_MAX * 3, index=True)
+    channel_id = IdField(unique=True)
+    channel_name = peewee.CharField(max_length=64, index=True)
+    commander_id = IdField()
+    creator_id = IdField()
+    is_private = peewee.BooleanField(default=False)
+    is_active = peewee.BooleanField(default=True, index=True)
+    created_at = peewee.BigIntegerField()
+    ended_at = peewee.BigIntegerField(null=True)
+    ended_by = IdField(null=True)
+    playbook = peewee.ForeignKeyField(Playbook, null=True, backref="incidents", on_delete="SET NULL")
+    playbook_version = peewee.IntegerField(null=True)
+    summary = peewee.TextField(default="")
+    source_post_id = IdField(null=True)
+    version = peewee.IntegerField(default=1)
+
+
+class Checklist(BaseModel):
+    incident = peewee.ForeignKeyField(Incident, backref="checklists", on_delete="CASCADE")
+    position = peewee.IntegerField()
+    title = peewee.CharField(max_length=64)
+
+
+class ChecklistItem(BaseModel):
+    checklist = peewee.ForeignKeyField(Checklist, backref="items", on_delete="CASCADE")
+    position = peewee.IntegerField()
+    title = peewee.TextField()
+    state = peewee.CharField(max_length=16, default=STATE_OPEN)
+    checked_by = IdField(null=True)
+    checked_at = peewee.BigIntegerField(null=True)
+
+    @property
+    def is_checked(self) -> bool:
+        return self.state == STATE_CLOSED
+
+
+class TimelineEvent(BaseModel):
+    incident = peewee.ForeignKeyField(Incident, backref="timeline", on_delete="CASCADE")
+    at = peewee.BigIntegerField(index=True)
+    actor_id = IdField(null=True)
+    kind = peewee.CharField(max_length=32)
+    # ids and numbers only (no user-written text), so metrics can be computed later.
+    data = JsonTextField(default=dict)

@@ -1,0 +1,199 @@
+"""Incident checklist edits and ticks.
+
+Concurrency: every write takes the incident row first (`SELECT ... FOR UPDATE` on
+PostgreSQL; on SQLite the transaction already holds the database write lock from
+`BEGIN IMMEDIATE`), then changes the item(s) and bumps `Incident.version` in the
+same transaction. So two people ticking different items at once both stick, and
+positions never shift under a concurrent edit.
+
+Ticks and staleness (`seen_version` is the incident version the clicked message
+was rendered at):
+- an item named by its database id (what buttons carry) is unambiguous, so the
+  tick is applied even if the incident changed since; the result says
+  `view_was_stale` so the chat layer re-renders;
+- an item named by position ("2.3") from a stale view is NOT applied, because the
+  numbering may have moved since the user looked: the outcome is STALE;
+- ticking an item into the state it already has changes nothing: ALREADY.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
+
+from models import STATE_CLOSED, STATE_OPEN, Checklist, ChecklistItem, Incident, db, is_postgres
+from models.clock import now_ms
+
+from . import timeline
+from .actor import Actor
+from .checklist_rules import (
+    check_room_for,
+    clean_item_text,
+    locate_checklist,
+    locate_item,
+    locate_target_position,
+)
+from .errors import Conflict, NotFound
+from .incidents import require_change
+from .naming import parse_item_ref
+
+ItemRef = int | str  # int: item id (buttons); str: "C.N" or "N" as users type it
+
+
+class TickOutcome(Enum):
+    APPLIED = "applied"
+    ALREADY = "already"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class TickResult:
+    outcome: TickOutcome
+    item: ChecklistItem | None  # None when STALE (nothing was resolved)
+    version: int  # the incident version after this call
+    view_was_stale: bool
+
+
+def checklists_of(incident: Incident) -> list[tuple[Checklist, list[ChecklistItem]]]:
+    """The incident's checklists and their items, in order (for rendering)."""
+    checklists = list(
+        Checklist.select().where(Checklist.incident == incident.id).order_by(Checklist.position)
+    )
+    items = (
+        ChecklistItem.select()
+        .where(ChecklistItem.checklist.in_([c.id for c in checklists]))
+        .order_by(ChecklistItem.position)
+    ) if checklists else []
+    by_checklist: dict[int, list[ChecklistItem]] = {c.id: [] for c in checklists}
+    for item in items:
+        by_checklist[item.checklist_id].append(item)
+    return [(c, by_checklist[c.id]) for c in checklists]
+
+
+@contextmanager
+def _editing(actor: Actor, incident: Incident):
+    """Transaction holding the incident row; yields the fresh incident. Needs it active."""
+    require_change(actor, incident)
+    with db.atomic():
+        query = Incident.select().where(Incident.id == incident.id)
+        if is_postgres():
+            query = query.for_update()
+        current = query.get()
+        if not current.is_active:
+            raise Conflict(f"Incident {current.name!r} has ended; restart it to change its checklist.")
+        yield current
+
+
+def _bump(current: Incident) -> int:
+    Incident.update(version=Incident.version + 1).where(Incident.id == current.id).execute()
+    return current.version + 1
+
+
+def _resolve(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
+    lists = checklists_of(incident)
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        for checklist, items in lists:
+            for item in items:
+                if item.id == ref:
+                    return checklist, item
+        raise NotFound("That checklist item no longer exists; it may have been removed.")
+    ci, ii = locate_item([len(items) for _, items in lists], *parse_item_ref(ref))
+    return lists[ci][0], lists[ci][1][ii]
+
+
+def _where(checklist: Checklist, item: ChecklistItem) -> dict:
+    """Ids and 1-based numbers for timeline data."""
+    return {
+        "item_id": item.id,
+        "checklist_id": checklist.id,
+        "checklist_number": checklist.position + 1,
+        "item_number": item.position + 1,
+    }
+
+
+def set_item_state(
+    actor: Actor, incident: Incident, item_ref_or_id: ItemRef, checked: bool, *, seen_version: int | None = None
+) -> TickResult:
+    with _editing(actor, incident) as current:
+        view_was_stale = seen_version is not None and seen_version != current.version
+        if view_was_stale and not isinstance(item_ref_or_id, int):
+            return TickResult(TickOutcome.STALE, None, current.version, True)
+        checklist, item = _resolve(current, item_ref_or_id)
+        target = STATE_CLOSED if checked else STATE_OPEN
+        at = now_ms()
+        changed = (
+            ChecklistItem.update(
+                state=target,
+                checked_by=actor.user_id if checked else None,
+                checked_at=at if checked else None,
+            )
+            .where((ChecklistItem.id == item.id) & (ChecklistItem.state != target))
+            .execute()
+        )
+        if not changed:
+            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale)
+        version = _bump(current)
+        timeline.record(
+            current, "item_checked" if checked else "item_unchecked", actor.user_id, at=at, **_where(checklist, item)
+        )
+    return TickResult(TickOutcome.APPLIED, ChecklistItem.get_by_id(item.id), version, view_was_stale)
+
+
+def add_item(actor: Actor, incident: Incident, text: str, checklist_index: int = 1) -> ChecklistItem:
+    text = clean_item_text(text)
+    with _editing(actor, incident) as current:
+        lists = checklists_of(current)
+        ci = locate_checklist([len(items) for _, items in lists], checklist_index)
+        checklist, items = lists[ci]
+        check_room_for(len(items), checklist_index)
+        item = ChecklistItem.create(checklist=checklist.id, position=len(items), title=text)
+        _bump(current)
+        timeline.record(current, "item_added", actor.user_id, **_where(checklist, item))
+    return item
+
+
+def _renumber(items: list[ChecklistItem]) -> None:
+    for position, item in enumerate(items):
+        if item.position != position:
+            ChecklistItem.update(position=position).where(ChecklistItem.id == item.id).execute()
+            item.position = position
+
+
+def remove_item(actor: Actor, incident: Incident, ref: ItemRef) -> ChecklistItem:
+    """Returns the removed item (no longer in the database) so the chat layer can name it."""
+    with _editing(actor, incident) as current:
+        checklist, item = _resolve(current, ref)
+        data = _where(checklist, item)
+        item.delete_instance()
+        siblings = [i for c, items in checklists_of(current) if c.id == checklist.id for i in items]
+        _renumber(siblings)
+        _bump(current)
+        timeline.record(current, "item_removed", actor.user_id, **data)
+    return item
+
+
+def rename_item(actor: Actor, incident: Incident, ref: ItemRef, text: str) -> ChecklistItem:
+    text = clean_item_text(text)
+    with _editing(actor, incident) as current:
+        checklist, item = _resolve(current, ref)
+        ChecklistItem.update(title=text).where(ChecklistItem.id == item.id).execute()
+        _bump(current)
+        timeline.record(current, "item_renamed", actor.user_id, **_where(checklist, item))
+    return ChecklistItem.get_by_id(item.id)
+
+
+def move_item(actor: Actor, incident: Incident, ref: ItemRef, position: int) -> ChecklistItem:
+    """Move an item to 1-based `position` within its own checklist."""
+    with _editing(actor, incident) as current:
+        checklist, item = _resolve(current, ref)
+        siblings = [i for c, items in checklists_of(current) if c.id == checklist.id for i in items]
+        target = locate_target_position(len(siblings), checklist.position + 1, position)
+        from_number = item.position + 1
+        moving = siblings.pop(item.position)
+        siblings.insert(target, moving)
+        _renumber(siblings)
+        _bump(current)
+        timeline.record(
+            current, "item_moved", actor.user_id, from_number=from_number, **_where(checklist, moving)
+        )
+    return ChecklistItem.get_by_id(item.id)
