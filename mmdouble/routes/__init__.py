@@ -1,0 +1,1 @@
+"""REST routes of the double, one module per API area."""
