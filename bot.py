@@ -31,14 +31,16 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(stream=sys.stdout, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # the drivers log every failed request at ERROR, including ones we expect and handle
     logging.getLogger("mattermostautodriver").setLevel(logging.CRITICAL)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("peewee").setLevel(logging.INFO)
 
 
 def open_database(settings: Settings):
-    from models import db as database
+    from models.db import connect
     from models.migrations import migrate
 
-    connection = database.connect(settings.database.url or None, settings.database.sqlite_path)
+    connection = connect(settings.database.url or None, settings.database.sqlite_path)
     migrate()
     return connection
 

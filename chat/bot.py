@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from mmpy_bot import Bot
 from mmpy_bot.driver import Driver
 from mmpy_bot.settings import Settings as MmpySettings
+from mmpy_bot.threadpool import ThreadPool
 
 from chat import startup
 from chat.events import IncidentEventHandler
@@ -65,7 +66,10 @@ class IncidentBot(Bot):
         self.console = None
         self.running = False
         self.stopping = threading.Event()
-        self.driver = Driver(driver_options(settings), num_threads=settings.bot.worker_threads)
+        self.driver = Driver(driver_options(settings))
+        # autodriver's Driver.__new__ rejects keyword arguments, so size the pool afterwards
+        self.driver.threadpool = ThreadPool(num_workers=settings.bot.worker_threads)
+        self.driver.client.token = settings.mattermost.token  # driver.login() would set it; we log in ourselves
         self.mattermost = Mattermost(self.driver)
         self.signer = signer
         self.tokens = CommandTokens()

@@ -44,6 +44,8 @@ class Incident(BaseModel):
     playbook_version = peewee.IntegerField(null=True)
     summary = peewee.TextField(default="")
     source_post_id = IdField(null=True)
+    # the bot's interactive checklist message in the incident channel
+    checklist_post_id = IdField(null=True)
     version = peewee.IntegerField(default=1)
 
 
