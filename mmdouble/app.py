@@ -1,5 +1,6 @@
 """aiohttp application: headers, errors and authentication shared by every route."""
 import json
+import logging
 
 from aiohttp import web
 
@@ -7,6 +8,8 @@ from .errors import AppError, bad_url_param
 from .ids import is_valid_id, new_id
 from .triggers import TriggerIds
 from .websocket import Hub
+
+log = logging.getLogger("mmdouble")
 
 STATE = web.AppKey("state", object)
 HUB = web.AppKey("hub", object)
@@ -79,6 +82,11 @@ async def mattermost_middleware(request: web.Request, handler):
         if not request.path.startswith("/api/v4"):
             raise
         resp = json_response(AppError(405, "api.context.404.app_error").body(request_id), 405)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a bug in the double must still answer like the server would
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        resp = json_response(AppError(500, "api.context.unexpected.app_error", repr(exc)).body(request_id), 500)
     if isinstance(resp, web.StreamResponse) and not resp.prepared:
         resp.headers["X-Request-Id"] = request_id
         resp.headers["X-Version-Id"] = state.server_version()

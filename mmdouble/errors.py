@@ -47,7 +47,7 @@ MESSAGES = {
     "api.command.execute_command.start.app_error": "No command trigger found.",
     "api.command.execute_command.not_found.app_error": "Command with a trigger of '{trigger}' not found. To send a message beginning with \"/\", try adding an empty space at the beginning of the message.",
     "api.command.execute_command.failed.app_error": "Command with a trigger of '{trigger}' failed.",
-    "api.command.execute_command.failed_resp.app_error": "Command with a trigger of '{trigger}' returned response {status}.",
+    "api.command.execute_command.failed_resp.app_error": "Command with a trigger of '{trigger}' returned response {status_text}.",
     "api.command.duplicate_trigger.app_error": "This trigger word is already in use. Please choose another word.",
     "model.command.is_valid.trigger.app_error": "Invalid trigger.",
     "model.command.is_valid.url.app_error": "Invalid URL.",

@@ -212,7 +212,7 @@ async def execute(request):
     if reply.status != 200:
         raise AppError(500, "api.command.execute_command.failed_resp.app_error",
                        reply.body.decode("utf-8", "replace"), trigger=trigger,
-                       status=f"{reply.status} {reply.reason}".strip())
+                       status_text=f"{reply.status} {reply.reason}".strip())
     try:
         resp = parse_body(reply)
     except ValueError as exc:

@@ -1,0 +1,103 @@
+"""A double seeded with the recording's own users/team, plus a loopback integration that
+answers the way each recorded `inbound` entry says."""
+import asyncio
+import collections
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from mmdouble import MattermostDouble
+from mmdouble.testing import SimUser
+
+DATA = Path(__file__).parent / "data"
+TEAM_ID = "u4b11czrs3brbbuqe4m3jskahr"
+USERS = {
+    "admin": dict(id="b5zo6x35q3btmrtmnqbg11r1ch", roles="system_user system_admin", email="admin@example.com"),
+    "alice": dict(id="3m6g3fsbuiddfbi6kykw9ncfqc"),
+    "bob": dict(id="81qb6hy9mby4tqg7m6a1y1chae"),
+    "bot": dict(id="owxdh6t5xtg37keun9jznzs7yw", is_bot=True, first_name="Incident Bot",
+                bot_description="incident response"),
+}
+USERNAMES = {"admin": "admin", "alice": "alice", "bob": "bob", "bot": "incident"}
+RECORDED_INTEGRATION = "http://127.0.0.1:8099"
+
+
+class Integration:
+    """Answers queued per path; records what the double sent."""
+
+    def __init__(self):
+        self.answers = collections.defaultdict(collections.deque)
+        self.received = []
+        self.url = ""
+        self._loop = None
+
+    async def _handle(self, request):
+        body = await request.read()
+        self.received.append({"method": request.method, "path": request.path, "headers": dict(request.headers),
+                              "content_type": request.content_type, "body": body,
+                              "form": dict(await request.post()) if request.content_type ==
+                              "application/x-www-form-urlencoded" else None})
+        queue = self.answers[request.path]
+        status, payload = queue.popleft() if queue else (200, {})
+        if payload == "" or payload is None:
+            return web.Response(status=status, body=b"", headers={"Content-Type": "application/json"})
+        if isinstance(payload, str):
+            return web.Response(status=status, text=payload)
+        return web.Response(status=status, body=json.dumps(payload).encode(),
+                            headers={"Content-Type": "application/json"})
+
+    def start(self):
+        ready = threading.Event()
+
+        def run():
+            self._loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handle)
+            runner = web.AppRunner(app, access_log=None)
+            self._loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=run, daemon=True).start()
+        ready.wait(10)
+        return self
+
+    def stop(self):
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+class World:
+    def __init__(self):
+        self.integration = Integration().start()
+        # Short trigger lifetime keeps the "expired trigger" replay fast.
+        self.double = MattermostDouble(trigger_lifetime=1.0).start_in_thread()
+        d = self.double
+        d.create_team("ops", "Ops", id=TEAM_ID)
+        self.tokens, self.clients = {}, {}
+        for who, spec in USERS.items():
+            spec = dict(spec)
+            d.create_user(USERNAMES[who], **spec)
+            d.add_team_member(TEAM_ID, spec["id"], admin=who == "admin")
+            self.tokens[who] = d.create_token(spec["id"])
+        for who in USERS:
+            self.clients[who] = SimUser(d.url, self.tokens[who])
+        self.ids = {RECORDED_INTEGRATION: self.integration.url, "http://127.0.0.1:8065": d.url}
+
+    def close(self):
+        for c in self.clients.values():
+            c.close()
+        self.double.stop()
+        self.integration.stop()
+
+
+@pytest.fixture(scope="module")
+def world():
+    w = World()
+    yield w
+    w.close()
