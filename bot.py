@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import sys
 
 from chat.bot import IncidentBot
@@ -64,7 +65,14 @@ def remember_command(team_id: str, command_id: str, token: str) -> None:
      .execute())
 
 
+def leave_quietly(signum, frame) -> None:
+    """Until the bot takes over signals, a stop request simply ends the process."""
+    raise SystemExit(0)
+
+
 def main() -> int:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, leave_quietly)
     try:
         settings = load()
     except SettingsError as exc:

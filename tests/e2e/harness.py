@@ -77,9 +77,12 @@ def build_world(double: MattermostDouble, bot_roles: str = "system_user system_a
 class BotProcess:
     """`python bot.py` in its own process, its log kept for the test report."""
 
+    started = 0
+
     def __init__(self, world: World, workdir: Path, database_url: str | None = None, extra_env: dict | None = None):
         self.port = free_port()
-        self.log_path = workdir / "bot.log"
+        BotProcess.started += 1
+        self.log_path = workdir / f"bot-{BotProcess.started}.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("MATTERMOST_", "BOT_", "DATABASE_"))},
             "SETTINGS_FILE": str(workdir / "absent-settings.toml"),

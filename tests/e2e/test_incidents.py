@@ -1,0 +1,195 @@
+"""Incidents end to end: people start, command, tick, end and restart them in chat."""
+
+import threading
+
+from tests.e2e.harness import wait_until
+from tests.e2e.steps import bot_posts, button, channel_named, checklist_post, checklist_text, command, start, wait_for_checklist
+
+
+def test_starting_by_command_makes_a_channel_a_commander_and_a_checklist(world, bot, alice):
+    channel = start(alice, world, "Checkout is down")
+
+    assert channel["display_name"] == "Checkout is down"
+    assert channel["name"] == "checkout-is-down" and channel["type"] == "O"
+    assert alice.me["id"] in world.double.channel_members(channel["id"])
+    intro = bot_posts(world, channel["id"])[0]["message"]
+    assert "@alice started the incident **Checkout is down**" in intro
+    assert "Commander: @alice" in checklist_text(world, channel["id"])
+    assert "Commander" in command(alice, world, "/incident commander", channel["id"]) and "@alice" in command(alice, world, "/incident commander", channel["id"])
+
+
+def test_the_same_name_twice_gets_a_suffixed_channel(world, bot, alice):
+    first = start(alice, world, "DB down")
+    second = start(alice, world, "DB down")
+    assert first["name"] == "db-down"
+    assert second["name"].startswith("db-down-") and len(second["name"]) <= 64
+
+
+def test_starting_with_the_dialog(world, bot, alice):
+    alice.run_command(world.town_square["id"], "/incident start")
+    opened = alice.wait_event("open_dialog")
+    dialog = opened["data"]["dialog"]["dialog"]
+    assert [e["name"] for e in dialog["elements"]] == ["name", "playbook", "summary", "visibility"]
+
+    status, answer = alice.submit_dialog(opened, {"name": "###", "visibility": "playbook"})
+    assert status == 200 and "name" in answer.get("errors", {})
+
+    status, answer = alice.submit_dialog(opened, {"name": "Payments slow", "summary": "p99 at 4s", "visibility": "private"})
+    assert status == 200 and not answer.get("errors") and not answer.get("error"), answer
+    channel = channel_named(world, "payments-slow")
+    assert channel["type"] == "P"
+    assert any("p99 at 4s" in p["message"] for p in bot_posts(world, channel["id"]))
+
+
+def test_starting_from_a_reaction_quotes_the_post(world, bot, alice):
+    post = alice.post(world.town_square["id"], "Error rate on checkout is 40%")
+    alice.react(post["id"], "rotating_light")
+
+    prompt = alice.wait_event("ephemeral_message", lambda ev: "Start an incident" in str(ev["data"]["post"].get("props")))
+    prompt_post = prompt["data"]["post"]
+    action = button(prompt_post, "Start incident")
+    status, _ = alice.click(prompt_post["id"], action["id"], cookie=action.get("cookie"))
+    assert status == 200
+    opened = alice.wait_event("open_dialog")
+    name_field = next(e for e in opened["data"]["dialog"]["dialog"]["elements"] if e["name"] == "name")
+    assert name_field["default"] == "Error rate on checkout is 40%"
+
+    status, answer = alice.submit_dialog(opened, {"name": "Checkout errors", "visibility": "playbook"})
+    assert status == 200 and not answer.get("errors"), answer
+    channel = channel_named(world, "checkout-errors")
+    intro = bot_posts(world, channel["id"])[0]["message"]
+    assert "> Error rate on checkout is 40%" in intro
+    assert f"/pl/{post['id']}" in intro
+
+
+def test_another_emoji_does_nothing(world, bot, alice):
+    post = alice.post(world.town_square["id"], "lunch?")
+    alice.react(post["id"], "pizza")
+    alice.post(world.town_square["id"], "sync point")
+    assert not [ev for ev in alice.events if ev["event"] == "ephemeral_message"]
+
+
+def test_starting_from_a_direct_message(world, bot, alice):
+    dm = alice.driver.channels.create_direct_message_channel([alice.me["id"], world.bot_user["id"]])
+    alice.post(dm["id"], "start Cache stampede")
+    reply = alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"])
+    assert "~cache-stampede" in reply["data"]["post"]["message"]
+    assert channel_named(world, "cache-stampede")
+
+
+def test_ticking_items_from_the_message(world, bot, alice, bob):
+    channel = start(alice, world, "Queue backlog")
+    command(alice, world, "/incident checkadd Page the on-call", channel["id"])
+    command(alice, world, "/incident checkadd Drain the queue", channel["id"])
+    post = world.double.get_post(checklist_post(world, channel["id"])["id"])
+    assert "(0/2)" in checklist_text(world, channel["id"])
+
+    status, _ = alice.click(post["id"], button(post, "Page the on-call")["id"])
+    assert status == 200
+    wait_for_checklist(world, channel["id"], "(1/2)")
+    assert "~~Page the on-call~~ — @alice at" in checklist_text(world, channel["id"])
+
+    # the same (now outdated) button again: nothing is applied twice
+    status, _ = alice.click(post["id"], button(post, "Page the on-call")["id"])
+    assert status in (200, 404)  # 404: Mattermost already replaced the button
+    assert "(1/2)" in checklist_text(world, channel["id"])
+
+    fresh = world.double.get_post(post["id"])
+    status, _ = alice.click(fresh["id"], button(fresh, "Page the on-call")["id"])
+    assert status == 200
+    wait_for_checklist(world, channel["id"], "(0/2)")
+
+
+def test_two_people_ticking_different_items_at_once_both_stick(world, bot, alice, bob):
+    channel = start(alice, world, "Disk full")
+    world.double.add_channel_member(channel["id"], bob.me["id"])
+    for text in ("Find the biggest files", "Rotate logs", "Extend the volume", "Tell support"):
+        command(alice, world, f"/incident checkadd {text}", channel["id"])
+    post = world.double.get_post(checklist_post(world, channel["id"])["id"])
+    clicks = [(alice, "Find the biggest"), (bob, "Rotate logs"), (alice, "Extend"), (bob, "Tell support")]
+    results = []
+
+    def click(person, label):
+        results.append(person.click(post["id"], button(post, label)["id"])[0])
+
+    threads = [threading.Thread(target=click, args=c) for c in clicks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 4
+    wait_for_checklist(world, channel["id"], "(4/4)")
+    assert "@bob" in checklist_text(world, channel["id"]) and "@alice" in checklist_text(world, channel["id"])
+
+
+def test_editing_the_checklist_by_command(world, bot, alice):
+    channel = start(alice, world, "Slow search")
+    for text in ("one", "two", "three"):
+        command(alice, world, f"/incident checkadd {text}", channel["id"])
+    assert "Item 2 ticked" in command(alice, world, "/incident check 2", channel["id"])
+    assert "already ticked" in command(alice, world, "/incident check 1.2", channel["id"])
+    assert "unticked" in command(alice, world, "/incident uncheck 2", channel["id"])
+    assert "now: deux" in command(alice, world, "/incident checkrename 2 deux", channel["id"])
+    assert "Moved three to position 1" in command(alice, world, "/incident checkmove 3 1", channel["id"])
+    assert "Removed item 2" in command(alice, world, "/incident checkremove 2", channel["id"])
+    wait_for_checklist(world, channel["id"], "1.1 three\n1.2 deux")
+
+
+def test_handing_over_command(world, bot, alice, bob):
+    channel = start(alice, world, "Login failures")
+    refused = command(alice, world, "/incident commander @bob", channel["id"])
+    assert "/invite" in refused
+
+    world.double.add_channel_member(channel["id"], bob.me["id"])
+    assert "@bob is now the commander" in command(alice, world, "/incident commander @bob", channel["id"])
+    assert "already the commander" in command(alice, world, "/incident commander @bob", channel["id"])
+    assert any("handed command of this incident to @bob" in p["message"] for p in bot_posts(world, channel["id"]))
+    wait_for_checklist(world, channel["id"], "Commander: @bob")
+    assert "no user called @nobody" in command(alice, world, "/incident commander @nobody", channel["id"])
+
+
+def test_private_incidents_are_invisible_to_non_members(world, bot, alice, bob):
+    channel = start(alice, world, "Secret breach --private")
+    assert channel["type"] == "P"
+    start(alice, world, "Public hiccup")
+
+    bobs_list = command(bob, world, "/incident list")
+    assert "Public hiccup" in bobs_list and "Secret breach" not in bobs_list
+    assert "no incident called" in command(bob, world, "/incident info Secret breach")
+    assert "Secret breach" in command(alice, world, "/incident list")
+    admin = world.person("admin")
+    assert "Secret breach" in command(admin, world, "/incident list")
+    admin.close()
+
+
+def test_a_channel_converted_to_private_makes_the_incident_private(world, bot, alice, bob):
+    channel = start(alice, world, "Leaky bucket")
+    admin = world.person("admin")
+    admin.driver.client.make_request("put", f"/channels/{channel['id']}/privacy", options={"privacy": "P"})
+    admin.close()
+    wait_until(lambda: "Leaky bucket" not in command(bob, world, "/incident list"), 10)
+
+
+def test_ending_and_restarting(world, bot, alice, bob):
+    channel = start(alice, world, "Broken deploy")
+    assert "only members" in command(bob, world, "/incident restart broken-deploy").lower() or "still active" in command(bob, world, "/incident restart broken-deploy")
+    assert "ended" in command(alice, world, "/incident end", channel["id"])
+    assert world.double.channel(channel["id"])["delete_at"] > 0
+    assert "Broken deploy" not in command(alice, world, "/incident list")
+    assert "Ended" in command(alice, world, "/incident info broken-deploy")
+
+    assert "restarted" in command(alice, world, "/incident restart broken-deploy")
+    assert world.double.channel(channel["id"])["delete_at"] == 0
+    assert "Broken deploy" in command(alice, world, "/incident list")
+
+
+def test_the_end_button_asks_to_confirm(world, bot, alice):
+    channel = start(alice, world, "Flaky DNS")
+    post = world.double.get_post(checklist_post(world, channel["id"])["id"])
+    status, _ = alice.click(post["id"], button(post, "End incident")["id"])
+    assert status == 200
+    prompt = alice.wait_event("ephemeral_message", lambda ev: "Yes, end it" in str(ev["data"]["post"].get("props")))
+    action = button(prompt["data"]["post"], "Yes, end it")
+    status, answer = alice.click(prompt["data"]["post"]["id"], action["id"], cookie=action.get("cookie"))
+    assert status == 200
+    wait_until(lambda: world.double.channel(channel["id"])["delete_at"] > 0, 10)
