@@ -103,6 +103,19 @@ class MattermostDouble:
     def add_channel_member(self, channel_id, user_id, admin=False):
         return self.state.add_channel_member(channel_id, user_id, admin=admin)
 
+    def create_post(self, channel_id, user_id, message, root_id="", props=None, file_ids=None):
+        """Store a post as if `user_id` had sent it (emits `posted`); handy for bulk history."""
+        with self.state.lock:
+            self.state.channel(channel_id)
+            user = self.state.user(user_id)
+            props = dict(props or {})
+            if user.get("is_bot"):
+                props["from_bot"] = "true"
+            post = self.state.store_post({"user_id": user_id, "channel_id": channel_id, "message": message,
+                                          "root_id": root_id, "props": shapes.normalize_props(props),
+                                          "file_ids": list(file_ids or [])})
+            return self.state.post_out(post)
+
     def set_config(self, **values):
         self.state.set_config(**values)
 

@@ -62,6 +62,7 @@ class State:
         self.command_hooks: dict[str, dict] = {}
         self.cookies: dict[str, dict] = {}
         self.publish = lambda *a, **k: None  # replaced by the websocket hub
+        self.has_listeners = lambda: False
 
     # ------------------------------------------------------------------ config
     def set_config(self, **values):
@@ -272,6 +273,8 @@ class State:
             return post
 
     def emit_posted(self, post, chan):
+        if not self.has_listeners():
+            return  # bulk seeding without connections should not pay for serialization
         author = self.users.get(post["user_id"])
         data = {
             "channel_display_name": self.channel_display_name(chan, author),

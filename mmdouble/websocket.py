@@ -51,6 +51,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.blocked_until = 0.0
         state.publish = self.publish
+        state.has_listeners = lambda: bool(self.connections)
 
     def publish(self, event, data, *, user_id="", channel_id="", team_id="", omit_users=None):
         broadcast = {"omit_users": omit_users, "user_id": user_id, "channel_id": channel_id,

@@ -1,0 +1,71 @@
+"""Run a standalone double: python -m mmdouble --host 127.0.0.1 --port 8065 --demo"""
+import argparse
+import signal
+import threading
+
+from .server import MattermostDouble
+
+DEMO_TOKENS = {
+    "admin": "demoadmintoken00000000000a",
+    "alice": "demoalicetoken00000000000a",
+    "bob": "demobobtoken0000000000000a",
+    "incident": "demoincidenttoken000000000",
+}
+
+
+def seed_demo(d: MattermostDouble) -> dict:
+    team = d.create_team("ops", "Ops")
+    users = {
+        "admin": d.create_user("admin", roles="system_user system_admin"),
+        "alice": d.create_user("alice"),
+        "bob": d.create_user("bob"),
+        "incident": d.create_user("incident", roles="system_user system_admin", is_bot=True,
+                                  first_name="Incident Bot", bot_description="incident response"),
+    }
+    for name, user in users.items():
+        d.create_token(user["id"], token=DEMO_TOKENS[name])
+        d.add_team_member(team["id"], user["id"], admin=name == "admin")
+    for chan_name, display in (("town-square", "Town Square"), ("off-topic", "Off-Topic")):
+        chan = d.create_channel(team["id"], chan_name, display)
+        for user in users.values():
+            d.add_channel_member(chan["id"], user["id"])
+    return {"team": team, "users": users}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m mmdouble", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8065)
+    parser.add_argument("--demo", action="store_true", help="seed team ops with admin, alice, bob and bot incident")
+    parser.add_argument("--write-env", metavar="PATH", help="write MATTERMOST_URL/MATTERMOST_TOKEN for the bot")
+    parser.add_argument("--trigger-lifetime", type=float, default=3.0)
+    parser.add_argument("--deny-internal", action="store_true",
+                        help="emulate the production default: refuse integrations on private addresses")
+    args = parser.parse_args(argv)
+    config = {"AllowedUntrustedInternalConnections": ""} if args.deny_internal else {}
+    d = MattermostDouble(args.host, args.port, trigger_lifetime=args.trigger_lifetime, **config)
+    d.start_in_thread()
+    print(f"Mattermost double listening on {d.url}", flush=True)
+    if args.demo:
+        seeded = seed_demo(d)
+        print(f"team ops: {seeded['team']['id']}")
+        for name, user in seeded["users"].items():
+            print(f"user {name:9} id={user['id']} token={DEMO_TOKENS[name]}")
+        print(f"MATTERMOST_URL={d.url}\nMATTERMOST_TOKEN={DEMO_TOKENS['incident']}", flush=True)
+        if args.write_env:
+            with open(args.write_env, "w") as fh:
+                fh.write(f"MATTERMOST_URL={d.url}\nMATTERMOST_TOKEN={DEMO_TOKENS['incident']}\n")
+    elif args.write_env:
+        with open(args.write_env, "w") as fh:
+            fh.write(f"MATTERMOST_URL={d.url}\n")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    d.stop()
+
+
+if __name__ == "__main__":
+    main()

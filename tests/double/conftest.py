@@ -1,0 +1,98 @@
+"""A seeded double per test: team ops, admin/alice/bob and the bot, a town-square."""
+import asyncio
+import json
+import threading
+
+import pytest
+from aiohttp import web
+
+from mmdouble import MattermostDouble
+from mmdouble.pytest_plugin import mm_double  # noqa: F401  (re-exported fixture)
+from mmdouble.testing import SimUser
+
+
+class World:
+    def __init__(self, double):
+        self.d = double
+        self.team = double.create_team("ops", "Ops")
+        self.users, self.tokens = {}, {}
+        for name, roles, bot in (("admin", "system_user system_admin", False), ("alice", "system_user", False),
+                                 ("bob", "system_user", False), ("incident", "system_user system_admin", True)):
+            u = double.create_user(name, roles=roles, is_bot=bot)
+            self.users[name] = u
+            self.tokens[name] = double.create_token(u["id"])
+            double.add_team_member(self.team["id"], u["id"], admin=name == "admin")
+        self.town = double.create_channel(self.team["id"], "town-square", "Town Square")
+        for u in self.users.values():
+            double.add_channel_member(self.town["id"], u["id"])
+        self._sims = []
+
+    def sim(self, name) -> SimUser:
+        s = SimUser(self.d.url, self.tokens[name])
+        self._sims.append(s)
+        return s
+
+    def close(self):
+        for s in self._sims:
+            s.close()
+
+
+@pytest.fixture
+def world(mm_double):  # noqa: F811
+    w = World(mm_double)
+    yield w
+    w.close()
+
+
+class Integration:
+    """A loopback integration whose handler is a plain function(path, headers, body) -> (status, obj)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.requests = []
+        self.url = ""
+
+    async def _handle(self, request):
+        raw = await request.read()
+        form = dict(await request.post()) if request.content_type == "application/x-www-form-urlencoded" else None
+        body = form if form is not None else (json.loads(raw) if raw else None)
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        status, obj = await asyncio.get_running_loop().run_in_executor(
+            None, self.handler, request.path, dict(request.headers), body)
+        if isinstance(obj, str):
+            return web.Response(status=status, text=obj)
+        return web.Response(status=status, body=json.dumps(obj).encode(), headers={"Content-Type": "application/json"})
+
+    def start(self):
+        ready = threading.Event()
+
+        def run():
+            self.loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self._handle)
+            runner = web.AppRunner(app, access_log=None)
+            self.loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            self.loop.run_until_complete(site.start())
+            self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+            ready.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=run, daemon=True).start()
+        ready.wait(10)
+        return self
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture
+def integration():
+    holder = {}
+
+    def make(handler):
+        holder["i"] = Integration(handler).start()
+        return holder["i"]
+    yield make
+    if "i" in holder:
+        holder["i"].stop()
