@@ -47,6 +47,15 @@ class _TTLCache:
             self._values[key] = (now, value)
         return value
 
+    def peek(self, key: Any) -> Any:
+        with self._lock:
+            hit = self._values.get(key)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.seconds else None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+
     def forget(self, predicate: Callable[[Any], bool]) -> None:
         with self._lock:
             for key in [k for k in self._values if predicate(k)]:
@@ -134,16 +143,19 @@ class Mattermost:
         return not member.get("delete_at")
 
     def is_channel_member(self, channel_id: str, user_id: str) -> bool:
-        def ask() -> bool:
-            try:
-                self.call("GET", f"/channels/{channel_id}/members/{user_id}")
-                return True
-            except MattermostError as exc:
-                if exc.status in (403, 404):
-                    return False
-                raise
-
-        return self._cache.get(("member", channel_id, user_id), ask)
+        # Only a "yes" is cached: someone just /invite-d must count at once, and a removal
+        # clears the cache through the user_removed event.
+        key = ("member", channel_id, user_id)
+        if self._cache.peek(key):
+            return True
+        try:
+            self.call("GET", f"/channels/{channel_id}/members/{user_id}")
+        except MattermostError as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        self._cache.put(key, True)
+        return True
 
     def forget_membership(self, channel_id: str) -> None:
         """Called when Mattermost tells us a channel's members changed."""

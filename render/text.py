@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# characters that change Mattermost markdown anywhere in a line (not "-" or ".": those only
+# matter at the start of a line, and `safe` never leaves text at the start of a line)
+_MARKDOWN = re.compile(r"([\\`*_\[\]#|>~<])")
 _MENTION = re.compile(r"@(?=[\w.\-])")
 ZERO_WIDTH_JOINER = "\u2060"
 

@@ -59,6 +59,8 @@ def build_world(double: MattermostDouble, bot_roles: str = "system_user system_a
     bot_user = double.create_user("incident", roles=bot_roles, is_bot=True)
     bot_token = double.create_token(bot_user["id"])
     double.add_team_member(team["id"], bot_user["id"])
+    # like a real server, joining a team puts the bot in its default channel
+    double.add_channel_member(town_square["id"], bot_user["id"])
     world = World(double, team, town_square, bot_user, bot_token)
     for username, roles, team_admin in (
         ("admin", "system_user system_admin", False),

@@ -25,7 +25,9 @@ def start(person, world: World, args: str) -> dict:
 
 
 def bot_posts(world: World, channel_id: str) -> list[dict]:
-    return [p for p in world.double.posts_in(channel_id) if p["user_id"] == world.bot_user["id"]]
+    """What the bot wrote there (not the system messages Mattermost posts in its name)."""
+    return [p for p in world.double.posts_in(channel_id)
+            if p["user_id"] == world.bot_user["id"] and not p.get("type", "").startswith("system_")]
 
 
 def checklist_post(world: World, channel_id: str) -> dict:
