@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .errors import AppError, bad_url_param
 from .ids import is_valid_id, new_id
+from .request_keys import REQUEST_ID, TOKEN
 from .triggers import TriggerIds
 from .websocket import Hub
 
@@ -35,7 +36,7 @@ def token_from(request: web.Request) -> str | None:
 
 
 def current_user(request: web.Request) -> dict:
-    token = request.get("mm_token")
+    token = request.get(TOKEN)
     user = request.app[STATE].user_by_token(token) if token else None
     if user is None:
         raise AppError(401, "api.context.session_expired.app_error",
@@ -67,9 +68,11 @@ async def read_json(request: web.Request, name: str, default=None):
 @web.middleware
 async def mattermost_middleware(request: web.Request, handler):
     request_id = new_id()
-    request["request_id"] = request_id
-    request["mm_token"] = token_from(request)
+    request[REQUEST_ID] = request_id
+    request[TOKEN] = token_from(request)
     state = request.app[STATE]
+    if request[TOKEN]:
+        state.count_call(request[TOKEN])
     try:
         resp = await handler(request)
     except AppError as err:

@@ -116,6 +116,10 @@ class MattermostDouble:
                                           "file_ids": list(file_ids or [])})
             return self.state.post_out(post)
 
+    def api_calls(self, token: str) -> int:
+        """How many REST calls were made with this token so far."""
+        return self.state.calls_by_token[token]
+
     def set_config(self, **values):
         self.state.set_config(**values)
 

@@ -7,6 +7,7 @@ clients can see also publish the websocket events the real server would send.
 import bisect
 import copy
 import re
+import collections
 import threading
 
 from . import shapes
@@ -37,6 +38,7 @@ _MENTION_RE = re.compile(r"@([a-z0-9.\-_]+)", re.IGNORECASE)
 class State:
     def __init__(self, config: dict | None = None):
         self.lock = threading.RLock()
+        self.calls_by_token: collections.Counter = collections.Counter()  # REST calls, for benchmarks
         self.config = dict(DEFAULT_CONFIG)
         self.config["DiagnosticId"] = new_id()
         if config:
@@ -65,6 +67,10 @@ class State:
         self.has_listeners = lambda: False
 
     # ------------------------------------------------------------------ config
+    def count_call(self, token: str) -> None:
+        with self.lock:
+            self.calls_by_token[token] += 1
+
     def set_config(self, **values):
         with self.lock:
             unknown = set(values) - set(self.config)

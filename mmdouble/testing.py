@@ -54,7 +54,7 @@ class SimUser:
     # ------------------------------------------------------------------ websocket
     def _connect(self, timeout):
         ws_url = self.url.replace("http", "ws", 1) + "/api/v4/websocket"
-        self._ws = connect(ws_url, open_timeout=timeout, max_size=None)
+        self._ws = connect(ws_url, open_timeout=timeout, max_size=None, legacy=True)
         self._ws.send(json.dumps({"seq": 1, "action": "authentication_challenge",
                                   "data": {"token": self.token}}))
         self._reader = threading.Thread(target=self._read, name=f"simuser-{self.me['username']}", daemon=True)

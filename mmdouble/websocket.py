@@ -12,6 +12,7 @@ import time
 from aiohttp import WSMsgType, web
 
 from .ids import new_id
+from .request_keys import TOKEN
 
 log = logging.getLogger("mmdouble.websocket")
 
@@ -105,7 +106,7 @@ class Hub:
         await ws.prepare(request)
         conn = Connection(ws, asyncio.get_running_loop())
         writer = asyncio.ensure_future(conn.writer())
-        token = request.get("mm_token")
+        token = request.get(TOKEN)
         user = self.state.user_by_token(token) if token else None
         if user:
             self._authenticate(conn, user)
