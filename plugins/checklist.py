@@ -20,8 +20,10 @@ from services.errors import DomainError, Invalid
 log = logging.getLogger("incident.checklist")
 
 # Two clicks answered within this window may have their `update`s applied out of order by
-# Mattermost; the later one then re-renders the message from the database once more.
+# Mattermost; the message is then re-rendered from the database once more, REFRESH_DELAY
+# later. Refreshes are coalesced: under a stream of clicks, one per incident per delay.
 RACE_WINDOW = 2.0
+REFRESH_DELAY = 0.5
 
 
 def _number(text: str, what: str) -> int:
@@ -35,6 +37,7 @@ class Checklists(Plugin):
         self.chat = ChatContext.of(bot)
         self.mm = bot.mattermost
         self._last_click: dict[int, float] = {}
+        self._refresh_pending: set[int] = set()
         self._guard = threading.Lock()
 
     def _incident_and_actor(self, request: CommandRequest):
@@ -136,7 +139,14 @@ class Checklists(Plugin):
         with self._guard:
             previous = self._last_click.get(incident.id, 0.0)
             self._last_click[incident.id] = now
-        if now - previous < RACE_WINDOW:
-            timer = threading.Timer(0.5, self.chat.refresh_checklist, args=(incident,))
-            timer.daemon = True
-            timer.start()
+            if now - previous >= RACE_WINDOW or incident.id in self._refresh_pending:
+                return
+            self._refresh_pending.add(incident.id)
+        timer = threading.Timer(REFRESH_DELAY, self._refresh, args=(incident,))
+        timer.daemon = True
+        timer.start()
+
+    def _refresh(self, incident: Incident) -> None:
+        with self._guard:
+            self._refresh_pending.discard(incident.id)
+        self.chat.refresh_checklist(incident)

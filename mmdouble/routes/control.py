@@ -100,6 +100,22 @@ async def list_commands(request):
                               if not c["delete_at"] and (tid is None or c["team_id"] == tid)])
 
 
+async def channel_by_name(request):
+    state = request.app[STATE]
+    with state.lock:
+        channel = next((dict(c) for c in state.channels.values()
+                        if c["team_id"] == request.match_info["team_id"] and c["name"] == request.match_info["name"]), None)
+    if channel is None:
+        raise AppError(404, "app.channel.get_by_name.missing.app_error")
+    return json_response(channel)
+
+
+async def api_calls(request):
+    state = request.app[STATE]
+    with state.lock:
+        return json_response({"calls": state.calls_by_token[request.query.get("token", "")]})
+
+
 def register(router: web.UrlDispatcher):
     router.add_post("/_double/teams", teams)
     router.add_post("/_double/users", users)
@@ -114,3 +130,5 @@ def register(router: web.UrlDispatcher):
     router.add_get("/_double/channels/{channel_id}/posts", channel_posts)
     router.add_get("/_double/posts/{post_id}", get_post)
     router.add_get("/_double/commands", list_commands)
+    router.add_get("/_double/teams/{team_id}/channels/{name}", channel_by_name)
+    router.add_get("/_double/api_calls", api_calls)
