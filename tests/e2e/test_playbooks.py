@@ -204,6 +204,9 @@ def test_edit_prefills_the_dialog_saves_a_version_and_leaves_running_incidents_a
     assert "Warm the hot keys" in text and "Check the hit rate" not in text
     second = start(alice, world, 'Cold cache again --playbook "Cache warmup"')
     assert "1.2 Check the hit rate" in checklist_text(world, second["id"])
+    # each incident remembers the playbook and the version it came from
+    assert "Started from playbook **Cache warmup** version 1" in command(alice, world, "/incident info", first["id"])
+    assert "Started from playbook **Cache warmup** version 2" in command(alice, world, "/incident info", second["id"])
 
     # a dialog opened before someone else saved cannot overwrite their change
     stale = open_dialog(world, alice, 'edit "Cache warmup"')
@@ -229,7 +232,7 @@ def test_delete_asks_to_confirm_and_spares_incidents(world, people):
     assert "Short lived" not in pb(world, alice, "list")
     assert "no playbook titled" in pb(world, alice, 'show "Short lived"')
     assert "1.1 Do the thing" in checklist_text(world, incident["id"])
-    assert "Thing broke" in command(alice, world, "/incident info Thing broke")
+    assert "**Short lived** version 1, since deleted" in command(alice, world, "/incident info Thing broke")
     create(world, alice, "Short lived", "Again")  # the title is free again
 
 
@@ -269,6 +272,8 @@ def test_starting_incidents_from_public_and_private_playbooks(world, people):
 
     closed_channel = start(alice, world, 'Key leak --playbook "Closed book"')
     assert closed_channel["type"] == "P"
+    world.double.add_channel_member(closed_channel["id"], bob.me["id"])
+    assert "Started from a private playbook (version 1)" in command(bob, world, "/incident info", closed_channel["id"])
     assert "1.1 Rotate the keys" in checklist_text(world, closed_channel["id"])
     assert any("Security" in a.get("title", "") for p in bot_posts(world, closed_channel["id"])
                for a in (p.get("props") or {}).get("attachments") or [])
