@@ -46,14 +46,14 @@ USAGES = {
     "checkmove": '/incident playbook checkmove "<title>" <item> <position>',
     "settings": "/incident playbook settings [members-can-delete on|off]",
 }
-PLAYBOOK_USAGE = "/incident playbook <list|create|show|edit|delete|editors|export|checkadd|checkremove|checkrename|checkmove|settings>"
+PLAYBOOK_USAGE = "/incident playbook <command> ..."  # no "|": it is shown in a Markdown table
 IMPORT_HELP = "DM me `import playbook` with a YAML file attached (the format `/incident playbook export` gives)."
 QUOTES = {'"': '"', "\u201c": "\u201d"}
 FILE_BYTES_MAX = playbook_yaml.YAML_TEXT_MAX * 4  # the text limit is in characters; UTF-8 needs up to 4 bytes each
 
 
 def usage_table() -> str:
-    rows = ["**Playbook commands**", "| Command |", "| --- |", *(f"| `{usage}` |" for usage in USAGES.values())]
+    rows = ["**Playbook commands**", *(f"- `{usage}`" for usage in USAGES.values())]
     notes = ("`<item>` is `3` (item 3 of the first checklist) or `2.3` (checklist 2, item 3). "
              "Put titles in \"double quotes\". " + IMPORT_HELP)
     return "\n".join([*rows, "", notes])
@@ -123,7 +123,8 @@ class Playbooks(Plugin):
 
     # ---- routing --------------------------------------------------------------------------
     @subcommand("playbook", usage=PLAYBOOK_USAGE, order=20,
-                summary="Reusable checklists for incidents: `/incident playbook` lists its commands. " + IMPORT_HELP)
+                summary="Reusable checklists for incidents: list, create, show, edit, delete, editors, export, "
+                        "checkadd and friends, settings; `/incident playbook` shows how. " + IMPORT_HELP)
     def playbook(self, request: CommandRequest) -> Reply | None:
         word, _, rest = request.args.partition(" ")
         word = word.lower()
@@ -294,10 +295,13 @@ class Playbooks(Plugin):
     def export(self, request: CommandRequest, rest: str) -> Reply:
         _, playbook = self._find(request, title_only(rest))
         text = playbook_yaml.export_playbook_yaml(playbook)
-        self.mm.direct_message(request.user_id,
-                               f"The playbook **{safe(playbook.title)}** (version {playbook.version}). "
-                               "Edit it and send it back to me with the message `import playbook` to update it.",
-                               uploads=[Upload(file_name(playbook.title), text.encode("utf-8"))])
+        try:
+            self.mm.direct_message(request.user_id,
+                                   f"The playbook **{safe(playbook.title)}** (version {playbook.version}). "
+                                   "Edit it and send it back to me with the message `import playbook` to update it.",
+                                   uploads=[Upload(file_name(playbook.title), text.encode("utf-8"))])
+        except MattermostError as exc:
+            raise Invalid(f"I could not send you the file in a direct message ({exc.message}); try again later.") from None
         return Reply(f"I sent you **{safe(playbook.title)}** as a YAML file in a direct message.")
 
     @listen_to(r"^\s*import\s+playbook\b\s*(.*)$", re.IGNORECASE, direct_only=True)

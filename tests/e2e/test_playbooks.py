@@ -8,6 +8,7 @@ per-test ones of conftest.py), so every test uses titles of its own.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import requests
@@ -349,6 +350,7 @@ def test_bad_dialog_input_changes_nothing(world, people):
     assert "Dialog dup" in before and "No items" not in before
 
 
+PWNED = f"/tmp/playbook-import-{uuid.uuid4().hex}"  # what a file that could run code would create
 BAD_IMPORTS = [
     # (message text, file content, what the answer says)
     ("import playbook", None, "Attach the playbook's YAML file"),
@@ -360,7 +362,7 @@ BAD_IMPORTS = [
     ("import playbook", b"title: Bad fields\nchecklists:\n  - title: A\n    items: []\n", "at least one checklist item"),
     ("import playbook", ("title: " + "y" * 65 + "\nchecklists:\n  - title: A\n    items: [x]\n").encode(), "use at most 64"),
     ("import playbook", ("title: Bad fields\nchecklists:\n  - title: A\n    items: [" + ", ".join(["x"] * 201) + "]\n").encode(), "201 items"),
-    ("import playbook", b"title: !!python/object/apply:os.system ['touch /tmp/pwned']\n", "could not be read"),
+    ("import playbook", f"title: !!python/object/apply:os.system ['touch {PWNED}']\n".encode(), "could not be read"),
     ("import playbook", b"\xff\xfe not text", "not UTF-8"),
     ("import playbook nowhere", b"title: Bad fields\n", "no team called 'nowhere'"),
 ]
@@ -373,7 +375,7 @@ def test_bad_imports_change_nothing(world, people):
     for text, content, message in BAD_IMPORTS:
         assert message in send_file(world, alice, text, content), (text, content)
     assert pb(world, alice, "list") == before
-    assert not os.path.exists("/tmp/pwned")
+    assert not os.path.exists(PWNED)
 
 
 def test_the_team_setting_needs_an_admin(world, people):
