@@ -23,9 +23,10 @@ def plugins() -> list:
     from plugins.checklist import Checklists
     from plugins.help import Help
     from plugins.incidents import Incidents
+    from plugins.playbooks import Playbooks
     from plugins.slash import SlashCommand
 
-    return [SlashCommand(), Help(), Incidents(), Checklists()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Playbooks()]
 
 
 def configure_logging(level: str) -> None:

@@ -81,7 +81,9 @@ class Mattermost:
         return self._driver.user_id
 
     # ---- transport ------------------------------------------------------------------------
-    def call(self, method: str, path: str, json: Any = None, params: dict | None = None, **kwargs) -> Any:
+    def call(self, method: str, path: str, json: Any = None, params: dict | None = None, raw: bool = False,
+             **kwargs) -> Any:
+        """The answer's JSON (or bytes when it is not JSON, or always with `raw=True`)."""
         self.calls += 1
         headers = {"Authorization": f"Bearer {self._driver.client.token}"}
         try:
@@ -97,6 +99,8 @@ class Mattermost:
             message = body.get("message", response.text[:200]) if isinstance(body, dict) else response.text[:200]
             log.debug("%s %s -> %s %s", method, path, response.status_code, error_id)
             raise MattermostError(response.status_code, error_id, message)
+        if raw:
+            return response.content
         if not response.content:
             return None
         if response.headers.get("Content-Type", "").startswith("application/json"):
@@ -230,6 +234,13 @@ class Mattermost:
         answer = self.call("POST", "/files", data={"channel_id": channel_id},
                            files=[("files", (upload.name, upload.content))])
         return answer["file_infos"][0]
+
+    def file_info(self, file_id: str) -> dict:
+        return self.call("GET", f"/files/{file_id}/info")
+
+    def file_content(self, file_id: str) -> bytes:
+        """The bytes of an attached file, whatever its type."""
+        return self.call("GET", f"/files/{file_id}", raw=True)
 
     def channel_posts(self, channel_id: str, page: int, per_page: int = 200) -> dict:
         return self.call("GET", f"/channels/{channel_id}/posts", params={"page": page, "per_page": per_page})

@@ -16,6 +16,7 @@ from mmpy_bot import Plugin, listen_to, listen_webhook
 from chat.events import listen_event
 from chat.gateway import MattermostError
 from models.incidents import Incident
+from models.playbooks import Playbook
 from plugins.context import ChatContext, split_args
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
@@ -328,11 +329,24 @@ class Incidents(Plugin):
         lines = [f"#### {safe(incident.name)}{' :lock: private' if incident.is_private else ''}",
                  f"Channel: ~{incident.channel_name} · Status: {status} · Commander: @{self.chat.username(incident.commander_id)}",
                  f"Started {_date(incident.created_at)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}"]
+        if incident.playbook_id is not None:
+            lines.append(self.playbook_origin(actor, incident))
         for checklist, items in lists:
             lines.append(f"**{safe(checklist.title)}**")
             for item in items:
                 lines.append(f"{checklist.position + 1}.{item.position + 1} {'☑' if item.is_checked else '☐'} {safe(item.title)}")
         return Reply("\n".join(lines))
+
+    @staticmethod
+    def playbook_origin(actor, incident: Incident) -> str:
+        """Which playbook (and version) the incident was started from, as far as the viewer may know."""
+        playbook = Playbook.get_or_none(Playbook.id == incident.playbook_id)
+        if playbook is None:
+            return f"Started from a playbook that no longer exists (version {incident.playbook_version})"
+        if not permissions.can_view_playbook(actor, playbooks.facts_for(playbook)):
+            return f"Started from a private playbook (version {incident.playbook_version})"
+        deleted = ", since deleted" if playbook.is_deleted else ""
+        return f"Started from playbook **{safe(playbook.title)}** version {incident.playbook_version}{deleted}"
 
     # ---- the channel changes under us ----------------------------------------------------------
     @listen_event("channel_converted")
