@@ -14,7 +14,8 @@ INTRO = (
 def reference(subcommands: dict, trigger_emoji: str = "rotating_light") -> str:
     rows = ["| Command | What it does |", "| --- | --- |"]
     for command in sorted(subcommands.values(), key=lambda c: (c.order, c.name)):
-        rows.append(f"| `{command.usage}` | {command.summary} |")
+        # a "|" inside a cell, even in code, would end the cell: escape it for the table
+        rows.append(f"| `{command.usage.replace('|', chr(92) + '|')}` | {command.summary} |")
     notes = (
         "`<item>` is `3` (item 3 of the first checklist) or `2.3` (checklist 2, item 3). "
         "`<incident>` is an incident's name or its channel name. "

@@ -181,6 +181,18 @@ def test_private_incidents_are_invisible_to_non_members(world, bot, alice, bob):
     admin.close()
 
 
+def test_removing_someone_from_a_private_incident_channel_removes_their_access(world, bot, alice, bob):
+    channel = start(alice, world, "Quiet outage --private")
+    world.double.add_channel_member(channel["id"], bob.me["id"])
+    assert "Quiet outage" in command(bob, world, "/incident list")
+
+    admin = world.person("admin")
+    admin.driver.channels.remove_channel_member(channel["id"], bob.me["id"])
+    admin.close()
+    wait_until(lambda: "Quiet outage" not in command(bob, world, "/incident list"), 10)
+    assert "no incident called" in command(bob, world, "/incident info Quiet outage")
+
+
 def test_a_channel_converted_to_private_makes_the_incident_private(world, bot, alice, bob):
     channel = start(alice, world, "Leaky bucket")
     admin = world.person("admin")
