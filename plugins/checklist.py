@@ -12,8 +12,9 @@ from models.incidents import Incident
 from plugins.context import ChatContext, split_args
 from plugins.incidents import inert
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from render import dialogs
 from render.text import safe
-from services import checklists
+from services import checklists, permissions
 from services.checklists import TickOutcome
 from services.errors import DomainError, Invalid
 
@@ -130,6 +131,56 @@ class Checklists(Plugin):
             answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
         self._guard_against_reordering(incident)
         return answer
+
+    @listen_webhook(r"^action:edit_ask$")
+    def edit_clicked(self, event):
+        incident = Incident.get_or_none(Incident.id == event.body["context"]["i"])
+        if incident is None or not incident.is_active:
+            return {"ephemeral_text": "This incident has ended; restart it to change its checklist."}
+        actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
+        if not permissions.can_change_incident(actor, incident):
+            return {"ephemeral_text": f"Only members of ~{incident.channel_name} and admins can change this checklist."}
+        state = self.chat.signer.sign_state({"d": "checklist_edit", "i": incident.id})
+        self.mm.open_dialog(event.body.get("trigger_id", ""), self.chat.base_url + "/hooks/dialog",
+                            dialogs.edit_checklist(state, checklists.checklists_of(incident)))
+        return {}
+
+    @listen_webhook(r"^dialog:checklist_edit$")
+    def edit_submitted(self, event):
+        body = event.body
+        if body.get("cancelled"):
+            return {}
+        incident = Incident.get_or_none(Incident.id == body["state"]["i"])
+        if incident is None:
+            return {"error": "This incident no longer exists."}
+        form = body.get("submission") or {}
+        change, text = form.get("change") or "add", str(form.get("text") or "").strip()
+        item_id = int(form["item"]) if str(form.get("item") or "").isdigit() else None
+        actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
+        missing = {}
+        if change in ("add", "rename") and not text:
+            missing["text"] = "Write the item's text."
+        if change in ("rename", "remove", "move") and item_id is None:
+            missing["item"] = "Pick the item."
+        if change == "move" and not str(form.get("position") or "").strip().isdigit():
+            missing["position"] = "Give a position: 1 is the top."
+        if missing:
+            return {"errors": missing}
+        try:
+            if change == "add":
+                checklists.add_item(actor, incident, text, int(form.get("checklist") or 1))
+            elif change == "rename":
+                checklists.rename_item(actor, incident, item_id, text)
+            elif change == "remove":
+                checklists.remove_item(actor, incident, item_id)
+            elif change == "move":
+                checklists.move_item(actor, incident, item_id, int(str(form["position"]).strip()))
+            else:
+                return {"errors": {"change": "Pick add, rename, remove or move."}}
+        except DomainError as exc:
+            return {"error": inert(exc.message)}
+        self.chat.refresh_checklist(incident)
+        return {}
 
     def _render(self, incident: Incident) -> dict:
         return self.chat.checklist_message(Incident.get_by_id(incident.id))

@@ -76,7 +76,8 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
         "color": GREY,
         "text": f"Commander: @{usernames(incident.commander_id)} · Progress {done}/{total}"
                 + ("" if active else " · **Ended**"),
-        "actions": [button("endincident", "End incident", {"a": "end_ask", "i": incident.id}, "danger")] if active else [],
+        "actions": [button("editchecklist", "Edit checklist", {"a": "edit_ask", "i": incident.id}),
+                    button("endincident", "End incident", {"a": "end_ask", "i": incident.id}, "danger")] if active else [],
     }
     attachments.append(footer)
     title = f"#### Checklist for {safe(incident.name)}" + ("" if active else " (ended)")

@@ -224,3 +224,41 @@ def test_the_end_button_asks_to_confirm(world, bot, alice):
     status, answer = alice.click(prompt["data"]["post"]["id"], action["id"], cookie=action.get("cookie"))
     assert status == 200
     wait_until(lambda: world.double.channel(channel["id"])["delete_at"] > 0, 10)
+
+
+def test_editing_the_checklist_from_the_message(world, bot, alice, bob):
+    channel = start(alice, world, "Memory leak")
+    post = world.double.get_post(checklist_post(world, channel["id"])["id"])
+
+    def edit(person, submission):
+        current = world.double.get_post(post["id"])
+        status, _ = person.click(post["id"], button(current, "Edit checklist")["id"])
+        assert status == 200
+        opened = person.wait_event("open_dialog")
+        return person.submit_dialog(opened, submission, channel_id=channel["id"])
+
+    assert edit(alice, {"change": "add", "text": "Take a heap dump", "checklist": "1"})[0] == 200
+    assert edit(alice, {"change": "add", "text": "Restart the pods", "checklist": "1"})[0] == 200
+    wait_for_checklist(world, channel["id"], "1.2 Restart the pods")
+    items = {o["text"]: o["value"] for o in edit_options(alice, world, post)}
+    assert edit(alice, {"change": "move", "item": items["1.2 Restart the pods"], "position": "1"})[0] == 200
+    wait_for_checklist(world, channel["id"], "1.1 Restart the pods\n1.2 Take a heap dump")
+    assert edit(alice, {"change": "rename", "item": items["1.1 Take a heap dump"], "text": "Take two heap dumps"})[0] == 200
+    assert edit(alice, {"change": "remove", "item": items["1.2 Restart the pods"]})[0] == 200
+    wait_for_checklist(world, channel["id"], "(0/1)")
+    assert "Take two heap dumps" in checklist_text(world, channel["id"])
+
+    status, answer = edit(alice, {"change": "rename", "text": "no item picked"})
+    assert status == 200 and "item" in answer["errors"]
+
+    # someone outside the channel cannot even open the dialog
+    world.double.add_channel_member(world.town_square["id"], bob.me["id"])
+    status, _ = bob.click(post["id"], button(world.double.get_post(post["id"]), "Edit checklist")["id"])
+    assert status == 403  # Mattermost itself refuses clicks from non-members
+
+
+def edit_options(person, world, post):
+    current = world.double.get_post(post["id"])
+    person.click(post["id"], button(current, "Edit checklist")["id"])
+    opened = person.wait_event("open_dialog")
+    return next(e for e in opened["data"]["dialog"]["dialog"]["elements"] if e["name"] == "item")["options"]
