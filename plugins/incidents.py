@@ -22,6 +22,7 @@ from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
 from render.text import safe
 from services import checklists, incidents, naming, permissions, playbooks
+from services.actor import Actor
 from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.incidents")
@@ -358,6 +359,19 @@ class Incidents(Plugin):
                     log.info("incident %s became private for good", incident.id)
             except MattermostError as exc:
                 log.warning("could not check the converted channel: %s", exc)
+
+    @listen_event("channel_deleted")
+    def channel_archived(self, event) -> None:
+        """Someone archived an active incident's channel in Mattermost: the incident is over."""
+        incident = incidents.incident_for_channel(event["data"].get("channel_id", ""))
+        if incident is None or not incident.is_active:
+            return  # not an incident, or the bot archived it itself when ending it
+        bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id, is_system_admin=True)
+        try:
+            incidents.end_incident(bot, incident)
+            log.info("incident %s ended because its channel was archived", incident.id)
+        except DomainError as exc:
+            log.info("incident %s not ended on archive: %s", incident.id, exc.message)
 
     @listen_event("user_added", "user_removed")
     def membership_changed(self, event) -> None:

@@ -262,3 +262,12 @@ def edit_options(person, world, post):
     person.click(post["id"], button(current, "Edit checklist")["id"])
     opened = person.wait_event("open_dialog")
     return next(e for e in opened["data"]["dialog"]["dialog"]["elements"] if e["name"] == "item")["options"]
+
+
+def test_archiving_the_channel_in_mattermost_ends_the_incident(world, bot, alice):
+    channel = start(alice, world, "Noisy alerts")
+    admin = world.person("admin")
+    admin.driver.channels.delete_channel(channel["id"])
+    admin.close()
+    wait_until(lambda: "Noisy alerts" not in command(alice, world, "/incident list"), 10)
+    assert "Ended" in command(alice, world, "/incident info Noisy alerts")

@@ -1,0 +1,48 @@
+"""The network and the server misbehave; the bot notices, comes back, and answers again."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.blackhole import BlackHoleProxy
+from tests.e2e.harness import BotProcess, wait_until
+
+
+@pytest.fixture
+def proxy(double):
+    hole = BlackHoleProxy(urlsplit(double.url).port)
+    yield hole
+    hole.close()
+
+
+def dm_help_answered(world, alice) -> bool:
+    channel = alice.driver.channels.create_direct_message_channel([alice.me["id"], world.bot_user["id"]])
+    alice.clear_events()
+    alice.post(channel["id"], "help")
+    try:
+        alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"], timeout=5)
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_a_silently_dead_connection_is_detected_and_replaced(world, proxy, alice, tmp_path):
+    bot = BotProcess(world, tmp_path, extra_env={"MATTERMOST_URL": f"http://127.0.0.1:{proxy.port}",
+                                                 "BOT_HEARTBEAT_SECONDS": "1"}).start().wait_ready()
+    try:
+        proxy.go_silent()
+        # no FIN, no RST: only the heartbeat can tell the connection is gone
+        wait_until(lambda: "missed heartbeat" in bot.log() or "websocket lost" in bot.log(), 20, bot.log)
+        proxy.recover()
+        wait_until(lambda: bot.log().count("websocket connected") >= 2, 60, bot.log)
+        assert dm_help_answered(world, alice)
+    finally:
+        assert bot.stop() == 0
+
+
+def test_the_server_refusing_websockets_for_a_while(world, bot, alice):
+    world.double.block_websockets(3)
+    world.double.drop_websockets(user_id=world.bot_user["id"])
+    wait_until(lambda: bot.log().count("websocket connected") >= 2, 60, bot.log)
+    assert dm_help_answered(world, alice)
+    assert "Traceback" not in bot.log()
