@@ -20,12 +20,13 @@ log = logging.getLogger("incident")
 
 
 def plugins() -> list:
+    from plugins.backstage import Backstage
     from plugins.checklist import Checklists
     from plugins.help import Help
     from plugins.incidents import Incidents
     from plugins.slash import SlashCommand
 
-    return [SlashCommand(), Help(), Incidents(), Checklists()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Backstage()]
 
 
 def configure_logging(level: str) -> None:

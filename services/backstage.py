@@ -73,6 +73,13 @@ class Page:
         return (self.number - 1) * self.per_page + 1
 
 
+def is_participant(actor: Actor, incident: Incident) -> bool:
+    """A member of the incident channel, or an admin: may see its channel and export it."""
+    if actor.is_admin_of(incident.team_id):
+        return True
+    return actor.in_team(incident.team_id) and actor.is_channel_member(incident.channel_id)
+
+
 def _like_pattern(text: str) -> str:
     escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return f"%{escaped}%"
