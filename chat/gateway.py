@@ -161,6 +161,10 @@ class Mattermost:
         """Called when Mattermost tells us a channel's members changed."""
         self._cache.forget(lambda key: key[0] == "member" and key[1] == channel_id)
 
+    def forget_all_memberships(self) -> None:
+        """After a reconnect: removals may have happened while we could not hear them."""
+        self._cache.forget(lambda key: key[0] == "member")
+
     def my_teams(self) -> list[dict]:
         return self.call("GET", "/users/me/teams")
 
