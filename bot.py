@@ -25,8 +25,9 @@ def plugins() -> list:
     from plugins.help import Help
     from plugins.incidents import Incidents
     from plugins.slash import SlashCommand
+    from telemetry.plugin import TelemetryPlugin
 
-    return [SlashCommand(), Help(), Incidents(), Checklists(), Backstage()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Backstage(), TelemetryPlugin()]
 
 
 def configure_logging(level: str) -> None:
