@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -56,15 +57,10 @@ def team_bot(world, tmp_path):
         for i in PLAN:
             add_incident(world, i["name"], commander=i["commander"], created_at=i["created"], ended_at=i["ended"],
                          private=i["private"], members=i["members"])
-    process = BotProcess(world, tmp_path, database_url=None if not _pg() else _pg()).start().wait_ready()
+    process = BotProcess(world, tmp_path, database_url=os.environ.get("TEST_DATABASE_URL")).start().wait_ready()
     yield process
     assert process.stop() == 0
     assert "Traceback" not in process.log(), process.log()
-
-
-def _pg():
-    import os
-    return os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture
