@@ -20,13 +20,15 @@ log = logging.getLogger("incident")
 
 
 def plugins() -> list:
+    from plugins.backstage import Backstage
     from plugins.checklist import Checklists
     from plugins.help import Help
     from plugins.incidents import Incidents
     from plugins.playbooks import Playbooks
     from plugins.slash import SlashCommand
+    from telemetry.plugin import TelemetryPlugin
 
-    return [SlashCommand(), Help(), Incidents(), Checklists(), Playbooks()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Playbooks(), Backstage(), TelemetryPlugin()]
 
 
 def configure_logging(level: str) -> None:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
 import httpx
 
@@ -65,7 +65,7 @@ class _TTLCache:
 @dataclass(frozen=True)
 class Upload:
     name: str
-    content: bytes
+    content: bytes | BinaryIO  # a file object is streamed, not read into memory
 
 
 class Mattermost:
@@ -165,6 +165,10 @@ class Mattermost:
         """Called when Mattermost tells us a channel's members changed."""
         self._cache.forget(lambda key: key[0] == "member" and key[1] == channel_id)
 
+    def forget_all_memberships(self) -> None:
+        """After a reconnect: removals may have happened while we could not hear them."""
+        self._cache.forget(lambda key: key[0] == "member")
+
     def my_teams(self) -> list[dict]:
         return self.call("GET", "/users/me/teams")
 
@@ -244,6 +248,26 @@ class Mattermost:
 
     def channel_posts(self, channel_id: str, page: int, per_page: int = 200) -> dict:
         return self.call("GET", f"/channels/{channel_id}/posts", params={"page": page, "per_page": per_page})
+
+    def channel_post_pages(self, channel_id: str, per_page: int = 200) -> Iterator[list[dict]]:
+        """Every post of a channel, one page at a time, newest first; memory stays one page.
+
+        Pages are numbered from the newest post, so a post arriving meanwhile shifts the
+        next page by one: posts already seen on the previous page are skipped.
+        """
+        previous: set[str] = set()
+        page = 0
+        while True:
+            answer = self.channel_posts(channel_id, page, per_page) or {}
+            order = answer.get("order") or []
+            posts = answer.get("posts") or {}
+            fresh = [posts[post_id] for post_id in order if post_id in posts and post_id not in previous]
+            if fresh:
+                yield fresh
+            if len(order) < per_page:
+                return
+            previous = set(order)
+            page += 1
 
     # ---- interactive ------------------------------------------------------------------
     def open_dialog(self, trigger_id: str, url: str, dialog: dict) -> None:

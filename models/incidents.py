@@ -10,6 +10,8 @@ Invariants kept by the services (and relied on by the chat layer):
 """
 from __future__ import annotations
 
+import unicodedata
+
 import peewee
 
 from .db import BaseModel
@@ -27,10 +29,29 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+# Letters that carry their "accent" in the letter itself, so NFKD does not split them.
+_UNSPLIT_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th",
+                                  "ŧ": "t", "ŀ": "l"})
+SEARCH_KEY_MAX = NAME_MAX * 4
+
+
+def search_key(text: str) -> str:
+    """Accent-, case- and spacing-blind form of a name, for substring search in SQL.
+
+    `Ziggürat` and `ZIGGURAT` both give `ziggurat`. Stored next to the name and applied
+    to the query the same way, so a plain LIKE finds matches on SQLite and PostgreSQL.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.translate(_UNSPLIT_LETTERS).casefold().split())[:SEARCH_KEY_MAX]
+
+
 class Incident(BaseModel):
     team_id = IdField(index=True)
     name = peewee.CharField(max_length=NAME_MAX)
     name_key = peewee.CharField(max_length=NAME_MAX * 3, index=True)
+    # search_key(name), kept in step by save(); added by migration 2
+    search_key = peewee.CharField(max_length=SEARCH_KEY_MAX, default="")
     channel_id = IdField(unique=True)
     channel_name = peewee.CharField(max_length=64, index=True)
     commander_id = IdField()
@@ -47,6 +68,10 @@ class Incident(BaseModel):
     # the bot's interactive checklist message in the incident channel
     checklist_post_id = IdField(null=True)
     version = peewee.IntegerField(default=1)
+
+    def save(self, *args, **kwargs):
+        self.search_key = search_key(self.name or "")
+        return super().save(*args, **kwargs)
 
 
 class Checklist(BaseModel):

@@ -6,10 +6,13 @@ takes a lock that serialises concurrent starters: a PostgreSQL advisory
 transaction lock, or SQLite's `BEGIN IMMEDIATE` write lock. The second process then
 finds the migration recorded and skips it, which also makes running twice harmless.
 
-Migration 1 creates the tables from the current models. When migration 2 arrives,
-migration 1 must be frozen first (its own copies of the v1 table definitions),
-otherwise a fresh database would get the v2 columns from migration 1 and migration 2
-(written with `playhouse.migrate`) would then fail adding them again.
+Migration 1 creates the tables as they were in version 1: `V1_MODELS` is the live
+models except where a table changed later, for which it holds a frozen copy
+(`_IncidentV1`). Whoever changes a table in a later migration must first freeze that
+table here, otherwise a fresh database would get the new column from migration 1 and
+the later migration (written with `playhouse.migrate`) would fail adding it again. The
+later migrations also check the live schema before adding, so they are safe on a
+database someone patched by hand.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from playhouse.migrate import SchemaMigrator
 from .bot import BotState, SchemaVersion, SlashCommand
 from .clock import now_ms
 from .db import db
-from .incidents import Checklist, ChecklistItem, Incident, TimelineEvent
+from .fields import IdField
+from .incidents import NAME_MAX, SEARCH_KEY_MAX, Checklist, ChecklistItem, Incident, TimelineEvent, search_key
 from .playbooks import (
     Playbook,
     PlaybookChecklist,
@@ -50,6 +54,36 @@ ALL_MODELS = [
     TimelineEvent,
 ]
 
+
+class _IncidentV1(peewee.Model):
+    """The `incident` table as migration 1 created it (frozen: never edit)."""
+
+    team_id = IdField(index=True)
+    name = peewee.CharField(max_length=NAME_MAX)
+    name_key = peewee.CharField(max_length=NAME_MAX * 3, index=True)
+    channel_id = IdField(unique=True)
+    channel_name = peewee.CharField(max_length=64, index=True)
+    commander_id = IdField()
+    creator_id = IdField()
+    is_private = peewee.BooleanField(default=False)
+    is_active = peewee.BooleanField(default=True, index=True)
+    created_at = peewee.BigIntegerField()
+    ended_at = peewee.BigIntegerField(null=True)
+    ended_by = IdField(null=True)
+    playbook = peewee.ForeignKeyField(Playbook, null=True, on_delete="SET NULL", column_name="playbook_id")
+    playbook_version = peewee.IntegerField(null=True)
+    summary = peewee.TextField(default="")
+    source_post_id = IdField(null=True)
+    checklist_post_id = IdField(null=True)
+    version = peewee.IntegerField(default=1)
+
+    class Meta:
+        database = db
+        table_name = "incident"
+
+
+V1_MODELS = [_IncidentV1 if model is Incident else model for model in ALL_MODELS]
+
 # Arbitrary constant naming "this bot's migrations" among PostgreSQL advisory locks.
 ADVISORY_LOCK_KEY = 0x1C1DE17
 
@@ -62,11 +96,28 @@ class Migration:
 
 
 def _create_tables_v1(migrator: SchemaMigrator) -> None:
-    migrator.database.create_tables(ALL_MODELS, safe=True)
+    migrator.database.create_tables(V1_MODELS, safe=True)
+
+
+def _has_column(database: peewee.Database, table: str, column: str) -> bool:
+    return any(c.name == column for c in database.get_columns(table))
+
+
+def _add_incident_search_key_v2(migrator: SchemaMigrator) -> None:
+    """The accent- and case-folded name backstage searches on, filled in for old rows."""
+    from playhouse.migrate import migrate as apply_operations
+
+    table = Incident._meta.table_name
+    if not _has_column(migrator.database, table, "search_key"):
+        apply_operations(migrator.add_column(table, "search_key",
+                                             peewee.CharField(max_length=SEARCH_KEY_MAX, default="")))
+    for row in Incident.select(Incident.id, Incident.name).tuples().iterator():
+        Incident.update(search_key=search_key(row[1])).where(Incident.id == row[0]).execute()
 
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
+    Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
 ]
 
 

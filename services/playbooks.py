@@ -21,7 +21,7 @@ from models import (
 from models.clock import now_ms
 from models.playbooks import TITLE_MAX, title_key
 
-from . import permissions
+from . import events, permissions
 from .actor import Actor
 from .checklist_rules import (
     ChecklistSpec,
@@ -191,6 +191,7 @@ def create_playbook(
     except peewee.IntegrityError:
         # Someone created the same title between the check and the insert.
         raise Conflict(_title_taken_message(title)) from None
+    events.publish("playbook_created", playbook_id=playbook.id, team_id=team_id, actor_id=actor.user_id)
     return playbook
 
 
@@ -233,6 +234,7 @@ def _save(actor: Actor, playbook: Playbook, specs: list[ChecklistSpec], **fields
             _write_version(playbook.id, next_version, specs, actor, at)
     except peewee.IntegrityError:
         raise Conflict(_title_taken_message(fields.get("title", playbook.title))) from None
+    events.publish("playbook_updated", playbook_id=playbook.id, team_id=playbook.team_id, actor_id=actor.user_id)
     return Playbook.get_by_id(playbook.id)
 
 
@@ -285,6 +287,7 @@ def delete_playbook(actor: Actor, playbook: Playbook) -> None:
         .where(Playbook.id == playbook.id)
         .execute()
     )
+    events.publish("playbook_deleted", playbook_id=playbook.id, team_id=playbook.team_id, actor_id=actor.user_id)
 
 
 # --- checklist edits, one at a time (numbered like incident checklists) -----------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 from models import Incident, TimelineEvent
 from models.clock import now_ms
 
+from . import events
+
 KINDS = frozenset(
     {
         "incident_created",
@@ -26,13 +28,16 @@ def record(incident: Incident, kind: str, actor_id: str | None, *, at: int | Non
     if kind not in KINDS:
         # A programming error, not a user one: keeps metrics queries on a known vocabulary.
         raise ValueError(f"unknown timeline event kind {kind!r}")
-    return TimelineEvent.create(
+    event = TimelineEvent.create(
         incident=incident.id if isinstance(incident, Incident) else incident,
         at=now_ms() if at is None else at,
         actor_id=actor_id,
         kind=kind,
         data=data,
     )
+    # heard by telemetry once the surrounding transaction commits
+    events.publish(kind, incident_id=event.incident_id, actor_id=actor_id, at=event.at, **data)
+    return event
 
 
 def events_for(incident: Incident) -> list[TimelineEvent]:

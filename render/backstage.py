@@ -1,0 +1,145 @@
+"""What backstage, stats and export look like in chat.
+
+Dates are shown in the reader's Mattermost timezone (their profile's automatic or manual
+zone; UTC when unknown). The backstage list is a Markdown table with Previous / Next
+buttons whose signed context repeats the filters: `{"a": "backstage_page", "u": reader,
+"t": team, "f": {filters}, "p": page}`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone, tzinfo
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from render.text import safe
+from services.backstage import Filters, Page
+from services.metrics import IncidentStats
+
+CSV_COLUMNS = ["Post Creation Time", "User Id", "User Email", "User Type", "User Name", "Post Id", "Parent Post Id",
+               "Post Message", "Post Type"]
+
+
+# ---- time -------------------------------------------------------------------------------------
+def user_zone(user: dict) -> tzinfo:
+    """The timezone a Mattermost user reads times in (their profile), UTC if unknown."""
+    zone = user.get("timezone") or {}
+    automatic = str(zone.get("useAutomaticTimezone", "true")).lower() == "true"
+    name = zone.get("automaticTimezone") if automatic else zone.get("manualTimezone")
+    name = name or zone.get("manualTimezone") or zone.get("automaticTimezone") or ""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.utc
+
+
+def when(ms: int | None, zone: tzinfo) -> str:
+    if not ms:
+        return "--"
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "")
+
+
+# ---- backstage ---------------------------------------------------------------------------------
+def describe_filters(filters: Filters, commander_name: str | None) -> str:
+    parts = []
+    if filters.status:
+        parts.append(filters.status)
+    if commander_name:
+        parts.append(f"commanded by @{commander_name}")
+    if filters.search:
+        parts.append(f"matching “{safe(filters.search)}”")
+    parts.append({"start": "newest first", "end": "most recently ended first", "name": "by name"}[filters.sort])
+    return ", ".join(parts)
+
+
+def filters_context(filters: Filters) -> dict:
+    return {"s": filters.status or "", "c": filters.commander_id or "", "q": filters.search, "o": filters.sort}
+
+
+def filters_from_context(data: dict, page: int) -> Filters:
+    return Filters(status=data.get("s") or None, commander_id=data.get("c") or None, search=data.get("q") or "",
+                   sort=data.get("o") or "start", page=page)
+
+
+def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Callable[[str], str],
+                   commander_name: str | None) -> str:
+    heading = f"#### Incidents — {describe_filters(filters, commander_name)}"
+    if page.past_end:
+        return (f"{heading}\nPage {page.number} is past the end: there are {page.total} matching incidents "
+                f"on {page.pages} page(s). No incidents to show here.")
+    if not page.incidents:
+        return f"{heading}\nNo incidents you can see match."
+    last = page.first_index + len(page.incidents) - 1
+    rows = [heading, f"{page.first_index}–{last} of {page.total} · page {page.number} of {page.pages}", "",
+            "| Name | Status | Start | End | Commander |", "| --- | --- | --- | --- | --- |"]
+    for incident in page.incidents:
+        status = "Ongoing" if incident.is_active else "Ended"
+        end = "--" if incident.is_active else when(incident.ended_at, zone)
+        lock = " :lock:" if incident.is_private else ""
+        rows.append(f"| {safe(incident.name)}{lock} | {status} | {when(incident.created_at, zone)} | {end} | "
+                    f"@{username(incident.commander_id)} |")
+    return "\n".join(rows)
+
+
+def paging_buttons(page: Page, filters: Filters, user_id: str, team_id: str, sign: Callable[[dict], dict],
+                   action_url: str) -> list[dict]:
+    actions = []
+    targets = []
+    if page.has_previous:
+        targets.append(("backstageprev", "◀ Previous", min(page.number - 1, page.pages)))
+    if page.has_next and not page.past_end:
+        targets.append(("backstagenext", "Next ▶", page.number + 1))
+    for action_id, label, number in targets:
+        context = sign({"a": "backstage_page", "u": user_id, "t": team_id, "f": filters_context(filters), "p": number})
+        actions.append({"id": action_id, "name": label, "type": "button",
+                        "integration": {"url": action_url, "context": context}})
+    return [{"text": "", "actions": actions}] if actions else []
+
+
+# ---- stats -------------------------------------------------------------------------------------
+def stats_text(incident, stats: IncidentStats, *, zone: tzinfo, commander: str, show_channel: bool) -> str:
+    lock = " :lock: private" if incident.is_private else ""
+    lines = [f"#### {safe(incident.name)}{lock}"]
+    if show_channel:
+        lines.append(f"Channel: ~{incident.channel_name}")
+    status = "Ongoing" if incident.is_active else "Ended"
+    span = f"{when(incident.created_at, zone)} – {'Ongoing' if incident.is_active else when(incident.ended_at, zone)}"
+    lines += [
+        f"Status: **{status}** · Commander: @{commander}",
+        f"Duration: **{'Ongoing' if incident.is_active else stats.duration}**"
+        + (f" (so far {stats.duration})" if incident.is_active else "") + f" · {span}",
+        f"Members involved: **{stats.members_involved}** · Messages: **{stats.messages}**",
+        f"Checklist: {stats.items_done} of {len(stats.items)} items done",
+    ]
+    return "\n".join(lines)
+
+
+# ---- export ------------------------------------------------------------------------------------
+def csv_time(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def csv_header() -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(CSV_COLUMNS)
+    return out.getvalue()
+
+
+def csv_rows(posts: Iterable[dict], user: Callable[[str], dict]) -> str:
+    """CSV lines (RFC 4180 quoting, CRLF) for these posts, in the order given."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for post in posts:
+        author = user(post.get("user_id") or "") or {}
+        writer.writerow([
+            csv_time(post.get("create_at") or 0), post.get("user_id") or "", author.get("email", ""),
+            "bot" if author.get("is_bot") else "user", author.get("username", ""), post.get("id") or "",
+            post.get("root_id") or "", post.get("message") or "", post.get("type") or "",
+        ])
+    return out.getvalue()

@@ -1,0 +1,133 @@
+"""Backstage: every incident of a team the actor may see, filtered, searched, sorted, paged.
+
+Filtering, sorting, counting and paging happen in SQL, so a team with thousands of
+incidents costs one page of rows. Visibility is the one thing SQL cannot know: a private
+incident is visible to a non-admin only while they are a member of its channel, which the
+chat layer answers (`actor.is_channel_member`). So the private incidents matching the
+filters are checked first and the visible ones become an `id IN (...)` condition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from models import Incident
+from models.incidents import search_key
+
+from . import permissions
+from .actor import Actor
+from .errors import Invalid
+
+PER_PAGE = 20
+STATUSES = ("ongoing", "ended")
+SORTS = ("start", "end", "name")
+SEARCH_MAX = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None  # "ongoing", "ended" or None for both
+    commander_id: str | None = None
+    search: str = ""
+    sort: str = "start"
+    page: int = 1  # 1-based
+
+    def __post_init__(self):
+        if self.status is not None and self.status not in STATUSES:
+            raise Invalid(f"The status is one of {', '.join(STATUSES)}.")
+        if self.sort not in SORTS:
+            raise Invalid(f"Sort by one of {', '.join(SORTS)}.")
+        if self.page < 1:
+            raise Invalid("Pages are numbered from 1.")
+        if len(self.search) > SEARCH_MAX:
+            raise Invalid(f"Search for at most {SEARCH_MAX} characters.")
+
+
+@dataclass(frozen=True)
+class Page:
+    incidents: list[Incident]
+    total: int  # incidents matching the filters, over all pages
+    number: int  # this page, 1-based
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def past_end(self) -> bool:
+        return not self.incidents and self.number > 1
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first row of this page among all matches."""
+        return (self.number - 1) * self.per_page + 1
+
+
+def is_participant(actor: Actor, incident: Incident) -> bool:
+    """A member of the incident channel, or an admin: may see its channel and export it."""
+    if actor.is_admin_of(incident.team_id):
+        return True
+    return actor.in_team(incident.team_id) and actor.is_channel_member(incident.channel_id)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def _filtered(team_id: str, filters: Filters) -> peewee.ModelSelect:
+    query = Incident.select().where(Incident.team_id == team_id)
+    if filters.status is not None:
+        query = query.where(Incident.is_active == (filters.status == "ongoing"))
+    if filters.commander_id:
+        query = query.where(Incident.commander_id == filters.commander_id)
+    key = search_key(filters.search)
+    if key:
+        # search_key is folded on both sides, so a plain LIKE is case- and accent-blind
+        # everywhere; '!' escapes the wildcards a person might type.
+        like = peewee.NodeList((Incident.search_key, peewee.SQL("LIKE"), _like_pattern(key), peewee.SQL("ESCAPE '!'")))
+        query = query.where(like)
+    return query
+
+
+def _ordered(query: peewee.ModelSelect, sort: str) -> peewee.ModelSelect:
+    if sort == "end":
+        # most recently ended first; ongoing ones (no end yet) after all ended ones
+        return query.order_by(Incident.ended_at.is_null(), Incident.ended_at.desc(), Incident.id.desc())
+    if sort == "name":
+        return query.order_by(Incident.search_key, Incident.created_at.desc(), Incident.id.desc())
+    return query.order_by(Incident.created_at.desc(), Incident.id.desc())
+
+
+def visible_private_ids(actor: Actor, team_id: str, query: peewee.ModelSelect) -> list[int]:
+    """Ids of the private incidents in `query` the actor may see (asks about each channel)."""
+    private = query.where(Incident.is_private == True)  # noqa: E712
+    rows = private.select(Incident.id, Incident.team_id, Incident.channel_id, Incident.is_private).order_by(Incident.id)
+    return [i.id for i in rows if permissions.can_view_incident(actor, i)]
+
+
+def browse(actor: Actor, team_id: str, filters: Filters = Filters(), per_page: int = PER_PAGE) -> Page:
+    """One page of the team's incidents the actor may see, matching `filters`."""
+    query = _filtered(team_id, filters)
+    if not actor.is_admin_of(team_id):
+        if not actor.in_team(team_id):
+            return Page([], 0, filters.page, per_page)
+        private_ids = visible_private_ids(actor, team_id, query)
+        visible = Incident.is_private == False  # noqa: E712
+        if private_ids:
+            visible = visible | Incident.id.in_(private_ids)
+        query = query.where(visible)
+    total = query.count()
+    rows = list(_ordered(query, filters.sort).paginate(filters.page, per_page))
+    return Page(rows, total, filters.page, per_page)
+

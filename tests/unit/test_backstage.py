@@ -1,0 +1,84 @@
+"""Backstage queries: filters combine, search ignores case and accents, sorts, pages, privacy."""
+from __future__ import annotations
+
+import pytest
+
+from models import Incident
+from models.incidents import name_key, search_key
+from services import backstage
+from services.backstage import Filters
+from services.errors import Invalid
+from tests.unit.conftest import OTHER_TEAM, TEAM, person
+
+ALICE = person("alice", channels={"c-private-alice"})
+BOB = person("bob")
+ADMIN = person("carol", team_admin=True)
+
+
+def make(name, *, created, ended=None, commander="alice", private=False, team=TEAM, channel=None):
+    return Incident.create(team_id=team, name=name, name_key=name_key(name), channel_id=channel or f"c-{name}",
+                           channel_name=(channel or f"c-{name}").lower()[:64], commander_id=commander, creator_id=commander,
+                           is_private=private, is_active=ended is None, created_at=created, ended_at=ended)
+
+
+@pytest.fixture
+def team(db):
+    make("Ziggürat flood", created=100, ended=900, commander="bob")
+    make("Disk full", created=200)
+    make("DNS 100% down", created=300, ended=400)
+    make("Secret merger", created=400, private=True, channel="c-private-alice")
+    make("Other secret", created=500, private=True)
+    make("Elsewhere", created=600, team=OTHER_TEAM)
+    make("under_score", created=700, ended=800, commander="bob")
+
+
+def names(page):
+    return [i.name for i in page.incidents]
+
+
+def test_search_key_folds_case_accents_and_spaces():
+    assert search_key("  ZIGGÜRAT   Straße ") == "ziggurat strasse"
+    assert search_key("Øresund Łódź") == "oresund lodz"
+
+
+def test_newest_first_and_only_what_one_may_see(team):
+    assert names(backstage.browse(BOB, TEAM)) == ["under_score", "DNS 100% down", "Disk full", "Ziggürat flood"]
+    assert names(backstage.browse(ALICE, TEAM))[:2] == ["under_score", "Secret merger"]
+    assert "Other secret" in names(backstage.browse(ADMIN, TEAM))
+    assert "Elsewhere" not in names(backstage.browse(ADMIN, TEAM))
+    assert names(backstage.browse(person("dave", team=OTHER_TEAM), TEAM)) == []
+
+
+def test_search_ignores_case_and_accents_and_takes_wildcards_literally(team):
+    assert names(backstage.browse(BOB, TEAM, Filters(search="ziggurat"))) == ["Ziggürat flood"]
+    assert names(backstage.browse(BOB, TEAM, Filters(search="ZIGGÜRAT"))) == ["Ziggürat flood"]
+    assert names(backstage.browse(BOB, TEAM, Filters(search="100%"))) == ["DNS 100% down"]
+    assert names(backstage.browse(BOB, TEAM, Filters(search="_"))) == ["under_score"]
+    assert names(backstage.browse(BOB, TEAM, Filters(search="secret"))) == []
+    assert names(backstage.browse(ALICE, TEAM, Filters(search="secret"))) == ["Secret merger"]
+
+
+def test_filters_combine(team):
+    assert names(backstage.browse(BOB, TEAM, Filters(status="ended", commander_id="bob"))) == ["under_score", "Ziggürat flood"]
+    assert names(backstage.browse(BOB, TEAM, Filters(status="ongoing"))) == ["Disk full"]
+    assert names(backstage.browse(BOB, TEAM, Filters(status="ended", commander_id="bob", search="zig"))) == ["Ziggürat flood"]
+
+
+def test_sorts(team):
+    assert names(backstage.browse(BOB, TEAM, Filters(sort="end"))) == ["Ziggürat flood", "under_score", "DNS 100% down", "Disk full"]
+    assert names(backstage.browse(BOB, TEAM, Filters(sort="name"))) == ["Disk full", "DNS 100% down", "under_score", "Ziggürat flood"]
+
+
+def test_paging_and_past_the_end(team):
+    first = backstage.browse(BOB, TEAM, Filters(page=1), per_page=3)
+    second = backstage.browse(BOB, TEAM, Filters(page=2), per_page=3)
+    beyond = backstage.browse(BOB, TEAM, Filters(page=3), per_page=3)
+    assert (first.total, first.pages, first.has_previous, first.has_next) == (4, 2, False, True)
+    assert names(second) == ["Ziggürat flood"] and second.has_previous and not second.has_next
+    assert beyond.incidents == [] and beyond.past_end
+
+
+def test_bad_filters_are_refused():
+    for bad in (dict(status="open"), dict(sort="size"), dict(page=0), dict(search="x" * 101)):
+        with pytest.raises(Invalid):
+            Filters(**bad)
