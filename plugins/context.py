@@ -48,6 +48,19 @@ class ChatContext:
             is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
         )
 
+    def submission(self, event) -> tuple[dict, dict, Actor] | None:
+        """A dialog submission's signed state, its form and who sent it; None if cancelled.
+
+        The team comes from the signed state when the dialog put it there (a dialog opened
+        from a DM prompt has no team of its own).
+        """
+        body = event.body
+        if body.get("cancelled"):
+            return None
+        state = body["state"]
+        team_id = state.get("t") or body.get("team_id", "")
+        return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id)
+
     def username(self, user_id: str) -> str:
         try:
             return self.mm.user(user_id).get("username", "unknown")

@@ -89,12 +89,11 @@ class Incidents(Plugin):
 
     @listen_webhook(r"^dialog:start$")
     def start_dialog_submitted(self, event):
-        body = event.body
-        if body.get("cancelled"):
+        submitted = self.chat.submission(event)
+        if submitted is None:
             return {}
-        state, form = body["state"], body.get("submission") or {}
-        team_id = state.get("t") or body.get("team_id", "")
-        actor = self.chat.actor(body.get("user_id", ""), team_id)
+        state, form, actor = submitted
+        body, team_id = event.body, actor.team_id
         try:
             playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
             visibility = form.get("visibility") or "playbook"
@@ -211,8 +210,11 @@ class Incidents(Plugin):
             actor = self.chat.actor(message.user_id, teams[0]["id"])
             playbook = playbooks.find_playbook(actor, teams[0]["id"], playbook_title) if playbook_title else None
             incident = self.start_incident(actor, teams[0]["id"], name, playbook=playbook, is_private=private)
-        except (DomainError, UsageError) as exc:
-            self.mm.post(message.channel_id, inert(getattr(exc, "message", str(exc)) or f"Usage: `start <name>`"))
+        except UsageError as exc:
+            self.mm.post(message.channel_id, f"{exc} Usage: `start <name> [--playbook \"<title>\"] [--private|--public]`".strip())
+            return
+        except DomainError as exc:
+            self.mm.post(message.channel_id, inert(exc.message))
             return
         self.mm.post(message.channel_id, f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
 

@@ -185,12 +185,11 @@ class Playbooks(Plugin):
 
     @listen_webhook(r"^dialog:playbook$")
     def dialog_submitted(self, event):
-        body = event.body
-        if body.get("cancelled"):
+        submitted = self.chat.submission(event)
+        if submitted is None:
             return {}
-        state, form = body["state"], body.get("submission") or {}
-        team_id = state.get("t") or body.get("team_id", "")
-        actor = self.chat.actor(body.get("user_id", ""), team_id)
+        state, form, actor = submitted
+        body, team_id = event.body, actor.team_id
         title = " ".join(str(form.get("title") or "").split())
         try:
             specs = parse_checklists_text(str(form.get("checklists") or ""))

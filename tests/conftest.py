@@ -7,7 +7,8 @@ Mattermost test double.
 
 import os
 
-import pytest
+# the `mm_double` fixture: a Mattermost test double per test
+pytest_plugins = ["mmdouble.pytest_plugin"]
 
 # A developer's own settings must never leak into a test run.
 for _name in list(os.environ):

@@ -7,7 +7,6 @@ against one double seeded with the recording's own user and team ids.
 """
 import collections
 import json
-import re
 import time
 
 import pytest

@@ -6,8 +6,6 @@ import threading
 import pytest
 from aiohttp import web
 
-from mmdouble import MattermostDouble
-from mmdouble.pytest_plugin import mm_double  # noqa: F401  (re-exported fixture)
 from mmdouble.testing import SimUser
 
 
@@ -38,7 +36,7 @@ class World:
 
 
 @pytest.fixture
-def world(mm_double):  # noqa: F811
+def world(mm_double):
     w = World(mm_double)
     yield w
     w.close()

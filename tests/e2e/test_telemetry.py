@@ -76,7 +76,7 @@ def test_quiet_unless_everyone_agrees(world, tmp_path, sink, alice, case):
     try:
         reason = {"server diagnostics off": "diagnostics (telemetry) disabled", "settings off": "turned off in the settings",
                   "no write key": "no RudderStack write key"}[case]
-        assert f"telemetry: off, " in bot.log() and reason in bot.log()
+        assert "telemetry: off, " in bot.log() and reason in bot.log()
         start(alice, world, "Quiet one")
     finally:
         stop_cleanly(bot)
