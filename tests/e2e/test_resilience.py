@@ -1,11 +1,15 @@
 """The network and the server misbehave; the bot notices, comes back, and answers again."""
 
+import os
 from urllib.parse import urlsplit
 
 import pytest
 
+from models.db import make_database
+
 from tests.e2e.blackhole import BlackHoleProxy
 from tests.e2e.harness import BotProcess, wait_until
+from tests.e2e.steps import command, start, wait_for_checklist
 
 
 @pytest.fixture
@@ -46,3 +50,21 @@ def test_the_server_refusing_websockets_for_a_while(world, bot, alice):
     wait_until(lambda: bot.log().count("websocket connected") >= 2, 60, bot.log)
     assert dm_help_answered(world, alice)
     assert "Traceback" not in bot.log()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_the_database_dropping_every_connection(world, bot, alice):
+    """As after a PostgreSQL restart: every connection the bot held is gone."""
+    channel = start(alice, world, "Database blip")
+    command(alice, world, "/incident checkadd Fail over", channel["id"])
+
+    database = make_database(os.environ["TEST_DATABASE_URL"], "")
+    killed = database.execute_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    database.close()
+    assert killed, "the bot held no connection to drop"
+
+    # the worker threads' connections are dead: they are reopened, nothing is lost
+    assert "Item 1 ticked" in command(alice, world, "/incident check 1", channel["id"])
+    assert "Added item 1.2" in command(alice, world, "/incident checkadd Tell the team", channel["id"])
+    wait_for_checklist(world, channel["id"], "(1/2)")
