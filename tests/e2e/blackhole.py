@@ -20,7 +20,8 @@ class BlackHoleProxy:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.port = 0
-        threading.Thread(target=self._run, daemon=True).start()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
         self._ready.wait(5)
 
     def _run(self) -> None:
@@ -29,6 +30,12 @@ class BlackHoleProxy:
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
+        server.close()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     async def _accept(self, client_reader, client_writer) -> None:
         try:
@@ -67,3 +74,4 @@ class BlackHoleProxy:
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
