@@ -73,6 +73,14 @@ def leave_quietly(signum, frame) -> None:
     raise SystemExit(0)
 
 
+def stored_command_token(team_id: str) -> str | None:
+    """The /incident token of a team, as whichever replica registered it stored it."""
+    from models.bot import SlashCommand
+
+    row = SlashCommand.get_or_none(SlashCommand.team_id == team_id)
+    return row.token if row else None
+
+
 def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, leave_quietly)
@@ -87,7 +95,8 @@ def main() -> int:
     except Exception as exc:  # the driver's own message names what failed
         print(f"database: cannot open it ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); check DATABASE_URL", file=sys.stderr)
         return 1
-    bot = IncidentBot(settings, plugins(), Signer(signing_secret(settings)), remember_command=remember_command)
+    bot = IncidentBot(settings, plugins(), Signer(signing_secret(settings)), remember_command=remember_command,
+                      stored_command_token=stored_command_token)
     try:
         bot.run()
     except StartupError as exc:

@@ -53,7 +53,7 @@ def driver_options(settings: Settings) -> dict:
 
 
 class IncidentBot(Bot):
-    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None):
+    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None, stored_command_token=None):
         self.app_settings = settings
         self._setup_plugin_manager(plugins)
         self.settings = _FixedSettings(
@@ -72,7 +72,7 @@ class IncidentBot(Bot):
         self.driver.client.token = settings.mattermost.token  # driver.login() would set it; we log in ourselves
         self.mattermost = Mattermost(self.driver)
         self.signer = signer
-        self.tokens = CommandTokens()
+        self.tokens = CommandTokens(fallback=stored_command_token)
         self._remember_command = remember_command or (lambda team, command, token: None)
         self.webhook_server = CallbackServer(
             settings.bot.listen_host,

@@ -10,6 +10,7 @@ server, not the bot, is the source of truth for roles and memberships.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import httpx
 log = logging.getLogger("incident.mattermost")
 
 CACHE_SECONDS = 30.0
+MAX_CACHED = 10_000
+USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
 
 
 class MattermostError(Exception):
@@ -43,8 +46,7 @@ class _TTLCache:
             if hit and now - hit[0] < self.seconds:
                 return hit[1]
         value = compute()
-        with self._lock:
-            self._values[key] = (now, value)
+        self.put(key, value)
         return value
 
     def peek(self, key: Any) -> Any:
@@ -53,8 +55,11 @@ class _TTLCache:
         return hit[1] if hit and time.monotonic() - hit[0] < self.seconds else None
 
     def put(self, key: Any, value: Any) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._values[key] = (time.monotonic(), value)
+            if len(self._values) >= MAX_CACHED:  # drop what expired, so a busy bot's cache stays bounded
+                self._values = {k: v for k, v in self._values.items() if now - v[0] < self.seconds}
+            self._values[key] = (now, value)
 
     def forget(self, predicate: Callable[[Any], bool]) -> None:
         with self._lock:
@@ -115,8 +120,11 @@ class Mattermost:
         return self._cache.get(("user", user_id), lambda: self.call("GET", f"/users/{user_id}"))
 
     def user_by_username(self, username: str) -> dict | None:
+        name = username.lstrip("@").lower()
+        if not USERNAME.fullmatch(name):
+            return None  # never let text someone typed shape the request path
         try:
-            return self.call("GET", f"/users/username/{username.lstrip('@').lower()}")
+            return self.call("GET", f"/users/username/{name}")
         except MattermostError as exc:
             if exc.status in (400, 404):
                 return None
@@ -133,6 +141,8 @@ class Mattermost:
                 if exc.status in (403, 404):
                     return False
                 raise
+            if member.get("delete_at"):
+                return False  # left the team
             return "team_admin" in (member.get("roles") or "").split() or bool(member.get("scheme_admin"))
 
         return self._cache.get(("team_admin", team_id, user_id), ask)

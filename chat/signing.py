@@ -25,6 +25,11 @@ def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _same(received: str, expected: str) -> bool:
+    """Constant-time compare that also survives non-ASCII junk (compare_digest rejects it on str)."""
+    return hmac.compare_digest(received.encode(), expected.encode())
+
+
 class Signer:
     def __init__(self, secret: str | bytes):
         if not secret:
@@ -51,7 +56,7 @@ class Signer:
         received = dict(context)
         signature = received.pop(SIGNATURE_FIELD)
         selected = received.pop("selected_option", None)
-        if not hmac.compare_digest(signature, self._mac(received)):
+        if not _same(signature, self._mac(received)):
             raise ForgedPayload("bad signature")
         if selected is not None:
             received["selected_option"] = selected
@@ -70,6 +75,6 @@ class Signer:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except ValueError:
             raise ForgedPayload("malformed state") from None
-        if not isinstance(payload, dict) or not hmac.compare_digest(signature, self._mac(payload)):
+        if not isinstance(payload, dict) or not _same(signature, self._mac(payload)):
             raise ForgedPayload("bad signature")
         return payload

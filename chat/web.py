@@ -41,24 +41,30 @@ JSON = "application/json"
 class CommandTokens:
     """The tokens Mattermost issued for the bot's slash commands, one per team."""
 
-    def __init__(self) -> None:
+    def __init__(self, fallback: Callable[[str], str | None] | None = None) -> None:
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._fallback = fallback
 
     def set(self, team_id: str, token: str) -> None:
         with self._lock:
             self._tokens[team_id] = token
 
-    def is_valid(self, token: str) -> bool:
-        if not token:
-            return False
+    def is_valid(self, token: str, team_id: str) -> bool:
+        """Is this the token Mattermost issued for /incident in that team?
+
+        Bound to the team: a team admin can read their own team's command token, and must
+        not be able to use it to act in another team.
+        """
         with self._lock:
-            known = list(self._tokens.values())
-        # compare against every token so timing says nothing about which one matched
-        matched = False
-        for candidate in known:
-            matched |= hmac.compare_digest(candidate.encode(), token.encode())
-        return matched
+            expected = self._tokens.get(team_id)
+        if expected is None and self._fallback is not None:
+            expected = self._fallback(team_id)  # registered by another replica meanwhile
+            if expected:
+                self.set(team_id, expected)
+        if not token or not expected:
+            return False
+        return hmac.compare_digest(expected.encode(), token.encode())
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -176,7 +182,7 @@ class CallbackServer(WebHookServer):
         if kind == "command":
             header = request.headers.get("Authorization", "")
             token = header[len("Token "):].strip() if header.startswith("Token ") else str(body.get("token") or "")
-            if not self.tokens.is_valid(token):
+            if not self.tokens.is_valid(token, str(body.get("team_id") or "")):
                 raise ForgedPayload("unknown slash command token")
             trigger = str(body.get("command") or "").lstrip("/")
             return f"command:{trigger}"

@@ -33,6 +33,7 @@ def backoff(attempt: int) -> float:
 class ResilientWebsocket(Websocket):
     def __init__(self, options, token):
         super().__init__(options, token)
+        self._alive = True  # not set again in connect(): a stop requested before it runs must hold
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._socket: aiohttp.ClientWebSocketResponse | None = None
@@ -54,7 +55,6 @@ class ResilientWebsocket(Websocket):
     async def connect(self, event_handler) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        self._alive = True
         url, context = self._url_and_tls()
         kwargs = dict(self.options.get("websocket_kw_args") or {})
         attempt = 0

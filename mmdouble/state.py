@@ -30,6 +30,7 @@ DEFAULT_CONFIG = {
     "MaxPostSize": 16383,
     "WebsocketHeartbeatSeconds": 30.0,
     "SiteURL": "",
+    "ShowEmailAddress": True,  # PrivacySettings; the server's default
 }
 
 _MENTION_RE = re.compile(r"@([a-z0-9.\-_]+)", re.IGNORECASE)

@@ -54,27 +54,35 @@ class SerializedSqliteDatabase(peewee.SqliteDatabase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._writer = threading.RLock()
+        self._writer = threading.Lock()
+        self._holding = threading.local()
 
     def begin(self, lock_type=None):
         self._writer.acquire()
+        self._holding.lock = True
         try:
             super().begin(lock_type)
         except BaseException:
-            self._writer.release()
+            self._release()
             raise
+
+    def _release(self) -> None:
+        # peewee rolls back after a failed commit: release once, whichever ends the transaction
+        if getattr(self._holding, "lock", False):
+            self._holding.lock = False
+            self._writer.release()
 
     def commit(self):
         try:
             super().commit()
         finally:
-            self._writer.release()
+            self._release()
 
     def rollback(self):
         try:
             super().rollback()
         finally:
-            self._writer.release()
+            self._release()
 
 
 def is_postgres_url(database_url: str | None) -> bool:

@@ -23,7 +23,7 @@ from mmpy_bot import Plugin, listen_webhook
 from chat.events import listen_event
 from chat.gateway import MattermostError, Upload
 from models.incidents import Incident
-from plugins.context import ChatContext, split_args
+from plugins.context import ChatContext, is_number, split_args
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
@@ -70,7 +70,7 @@ def parse_backstage(args: str) -> tuple[dict, str | None]:
                 raise UsageError("--sort is start, end or name.")
             values["sort"] = value.lower()
         elif option == "--page":
-            if not value.isdigit() or int(value) < 1:
+            if not is_number(value) or int(value) < 1:
                 raise UsageError("--page is a whole number from 1.")
             values["page"] = int(value)
         elif option == "--search":
@@ -119,7 +119,7 @@ class Backstage(Plugin):
         """The named incident, or this channel's; one the actor may not see does not exist."""
         if request.args:
             return incidents.find_incident(request.team_id, request.args, actor=actor)
-        incident = self.chat.incident_here(request.channel_id)
+        incident = self.chat.incident_here(request)
         if not permissions.can_view_incident(actor, incident):
             raise Invalid("This is not an incident channel you can see.")
         return incident
@@ -196,13 +196,15 @@ class Backstage(Plugin):
         incident = self._incident(request, actor)
         if not backstage.is_participant(actor, incident):
             raise Invalid(f"Only members of ~{incident.channel_name} and admins can export it; join the channel first.")
+        # the bot sees every address; the person sees them only where Mattermost would show them
+        show_emails = actor.is_system_admin or str(self.mm.client_config().get("ShowEmailAddress")).lower() == "true"
         self._background.submit(self._send_export, request.user_id, incident.channel_id, incident.channel_name,
-                                incident.name)
+                                incident.name, show_emails)
         return Reply(f"Exporting ~{incident.channel_name}; I'll send you the CSV file in a direct message.")
 
-    def _send_export(self, user_id: str, channel_id: str, channel_name: str, name: str) -> None:
+    def _send_export(self, user_id: str, channel_id: str, channel_name: str, name: str, show_emails: bool) -> None:
         try:
-            with self.export_csv(channel_id) as (csv_file, rows):
+            with self.export_csv(channel_id, show_emails) as (csv_file, rows):
                 stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
                 self.mm.direct_message(user_id, f"The export of **{safe(name)}** (~{channel_name}): {rows} posts.",
                                        uploads=[Upload(f"{channel_name}-{stamp}.csv", csv_file)])
@@ -214,19 +216,20 @@ class Backstage(Plugin):
             except MattermostError:
                 pass
 
-    def export_csv(self, channel_id: str):
+    def export_csv(self, channel_id: str, show_emails: bool = True):
         """A context manager giving (file positioned at 0, row count): the channel as CSV, oldest first.
 
         Mattermost pages newest first, so each page is written (oldest first within it) as a
         chunk of a spool file, and the chunks are then copied out in reverse order.
         """
-        return _CsvExport(self, channel_id)
+        return _CsvExport(self, channel_id, show_emails)
 
 
 class _CsvExport:
-    def __init__(self, plugin: Backstage, channel_id: str):
+    def __init__(self, plugin: Backstage, channel_id: str, show_emails: bool):
         self.plugin = plugin
         self.channel_id = channel_id
+        self.show_emails = show_emails
         self._files: list = []
 
     def __enter__(self):
@@ -235,9 +238,11 @@ class _CsvExport:
         def user(user_id: str) -> dict:
             if user_id not in users:
                 try:
-                    users[user_id] = self.plugin.mm.user(user_id) if user_id else {}
+                    users[user_id] = dict(self.plugin.mm.user(user_id)) if user_id else {}
                 except MattermostError:
                     users[user_id] = {}
+                if not self.show_emails:
+                    users[user_id].pop("email", None)
             return users[user_id]
 
         chunks = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")

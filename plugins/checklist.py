@@ -9,7 +9,7 @@ import time
 from mmpy_bot import Plugin, listen_webhook
 
 from models.incidents import Incident
-from plugins.context import ChatContext, split_args
+from plugins.context import ChatContext, is_number, split_args
 from plugins.incidents import inert
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
@@ -28,7 +28,7 @@ REFRESH_DELAY = 0.5
 
 
 def _number(text: str, what: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not is_number(text) or int(text) < 1:
         raise Invalid(f"{safe(text)} is not a {what}: use a whole number from 1.")
     return int(text)
 
@@ -42,7 +42,7 @@ class Checklists(Plugin):
         self._guard = threading.Lock()
 
     def _incident_and_actor(self, request: CommandRequest):
-        incident = self.chat.incident_here(request.channel_id)
+        incident = self.chat.incident_here(request)
         return incident, self.chat.actor(request.user_id, incident.team_id)
 
     def _changed(self, incident: Incident, note: str) -> Reply:
@@ -74,7 +74,7 @@ class Checklists(Plugin):
         first, _, rest = request.args.partition(" ")
         checklist_index = 1
         text = request.args
-        if first.isdigit() and rest.strip():
+        if is_number(first) and rest.strip():
             checklist_index, text = int(first), rest
         if not text.strip():
             raise UsageError("Say what the item is.")
@@ -140,29 +140,31 @@ class Checklists(Plugin):
         actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
         if not permissions.can_change_incident(actor, incident):
             return {"ephemeral_text": f"Only members of ~{incident.channel_name} and admins can change this checklist."}
-        state = self.chat.signer.sign_state({"d": "checklist_edit", "i": incident.id})
+        state = self.chat.dialog_state("checklist_edit", actor.user_id, i=incident.id)
         self.mm.open_dialog(event.body.get("trigger_id", ""), self.chat.base_url + "/hooks/dialog",
                             dialogs.edit_checklist(state, checklists.checklists_of(incident)))
         return {}
 
     @listen_webhook(r"^dialog:checklist_edit$")
     def edit_submitted(self, event):
-        body = event.body
-        if body.get("cancelled"):
+        try:
+            submitted = self.chat.submission(event)
+        except DomainError as exc:
+            return {"error": exc.message}
+        if submitted is None:
             return {}
-        incident = Incident.get_or_none(Incident.id == body["state"]["i"])
+        state, form, actor = submitted
+        incident = Incident.get_or_none(Incident.id == state["i"])
         if incident is None:
             return {"error": "This incident no longer exists."}
-        form = body.get("submission") or {}
         change, text = form.get("change") or "add", str(form.get("text") or "").strip()
-        item_id = int(form["item"]) if str(form.get("item") or "").isdigit() else None
-        actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
+        item_id = int(form["item"]) if is_number(str(form.get("item") or "")) else None
         missing = {}
         if change in ("add", "rename") and not text:
             missing["text"] = "Write the item's text."
         if change in ("rename", "remove", "move") and item_id is None:
             missing["item"] = "Pick the item."
-        if change == "move" and not str(form.get("position") or "").strip().isdigit():
+        if change == "move" and not is_number(str(form.get("position") or "").strip()):
             missing["position"] = "Give a position: 1 is the top."
         if missing:
             return {"errors": missing}

@@ -12,7 +12,7 @@ from models.incidents import Incident
 from render import checklist as checklist_view
 from services import checklists, incidents
 from services.actor import Actor
-from services.errors import Invalid
+from services.errors import Forbidden, Invalid
 
 log = logging.getLogger("incident.plugins")
 
@@ -48,6 +48,14 @@ class ChatContext:
             is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
         )
 
+    def dialog_state(self, name: str, user_id: str, **fields) -> str:
+        """A dialog's signed state, bound to the one person it is opened for.
+
+        Mattermost shows the dialog, state included, to that person's client, so the state
+        alone proves nothing about who submits it: the submitter must be that person.
+        """
+        return self.signer.sign_state({"d": name, "u": user_id, **fields})
+
     def submission(self, event) -> tuple[dict, dict, Actor] | None:
         """A dialog submission's signed state, its form and who sent it; None if cancelled.
 
@@ -58,6 +66,8 @@ class ChatContext:
         if body.get("cancelled"):
             return None
         state = body["state"]
+        if body.get("user_id") != state.get("u"):
+            raise Forbidden("This dialog was opened for someone else.")
         team_id = state.get("t") or body.get("team_id", "")
         return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id)
 
@@ -75,9 +85,10 @@ class ChatContext:
         return user
 
     # ---- where -------------------------------------------------------------------------
-    def incident_here(self, channel_id: str) -> Incident:
-        incident = incidents.incident_for_channel(channel_id)
-        if incident is None:
+    def incident_here(self, request) -> Incident:
+        """The incident of the channel a command was typed in (of the command's own team)."""
+        incident = incidents.incident_for_channel(request.channel_id)
+        if incident is None or incident.team_id != request.team_id:
             raise Invalid("This is not an incident channel: run it in the incident's channel, or name the incident.")
         return incident
 
@@ -110,6 +121,11 @@ class ChatContext:
                 self.mm.patch_post(fresh.checklist_post_id, message["message"], message["props"])
             except MattermostError as exc:
                 log.warning("could not refresh the checklist of incident %s: %s", fresh.id, exc)
+
+
+def is_number(text: str) -> bool:
+    """Digits a person typed; `"²".isdigit()` is true but `int("²")` fails."""
+    return text.isascii() and text.isdigit()
 
 
 def split_args(text: str) -> list[str]:

@@ -83,13 +83,16 @@ class Incidents(Plugin):
                           source_post_id: str = "") -> None:
         actor = self.chat.actor(user_id, team_id)
         options = [(str(p.id), p.title[:64]) for p in playbooks.list_playbooks(actor, team_id)]
-        state = self.chat.signer.sign_state({"d": "start", "t": team_id, "p": source_post_id})
+        state = self.chat.dialog_state("start", user_id, t=team_id, p=source_post_id)
         self.mm.open_dialog(trigger_id, self.chat.base_url + "/hooks/dialog",
                             dialogs.start_incident(state, options, name=name, summary=summary))
 
     @listen_webhook(r"^dialog:start$")
     def start_dialog_submitted(self, event):
-        submitted = self.chat.submission(event)
+        try:
+            submitted = self.chat.submission(event)
+        except DomainError as exc:
+            return {"error": exc.message}
         if submitted is None:
             return {}
         state, form, actor = submitted
@@ -223,7 +226,7 @@ class Incidents(Plugin):
     def end(self, request: CommandRequest) -> Reply:
         if request.args:
             raise UsageError("Run it in the incident channel, without arguments.")
-        incident = self.chat.incident_here(request.channel_id)
+        incident = self.chat.incident_here(request)
         self.end_incident(self.chat.actor(request.user_id, incident.team_id), incident)
         return Reply(f"Incident **{safe(incident.name)}** ended; its channel is archived.")
 
@@ -286,7 +289,7 @@ class Incidents(Plugin):
     # ---- commander ---------------------------------------------------------------------------
     @subcommand("commander", usage="/incident commander [@user]", summary="Shows the commander, or hands command to @user.", order=4)
     def commander(self, request: CommandRequest) -> Reply:
-        incident = self.chat.incident_here(request.channel_id)
+        incident = self.chat.incident_here(request)
         actor = self.chat.actor(request.user_id, incident.team_id)
         words = request.args.split()
         if not words:
@@ -322,7 +325,7 @@ class Incidents(Plugin):
         if request.args:
             incident = incidents.find_incident(request.team_id, request.args, actor=actor)
         else:
-            incident = self.chat.incident_here(request.channel_id)
+            incident = self.chat.incident_here(request)
             if not permissions.can_view_incident(actor, incident):
                 raise Invalid("This is not an incident channel you can see.")
         lists = checklists.checklists_of(incident)

@@ -20,7 +20,7 @@ from mmpy_bot import Plugin, listen_to, listen_webhook
 from chat.gateway import MattermostError, Upload
 from models import Playbook
 from models.playbooks import title_key
-from plugins.context import ChatContext
+from plugins.context import ChatContext, is_number
 from plugins.incidents import inert
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
@@ -165,7 +165,7 @@ class Playbooks(Plugin):
         if rest:
             raise UsageError("It takes no arguments: the dialog asks for everything.")
         # open the dialog at once: the trigger id expires 3 s after the command was typed
-        state = self.chat.signer.sign_state({"d": "playbook", "t": request.team_id})
+        state = self.chat.dialog_state("playbook", request.user_id, t=request.team_id)
         self.mm.open_dialog(request.trigger_id, self.chat.base_url + "/hooks/dialog", view.playbook_dialog(state))
         return None
 
@@ -177,7 +177,7 @@ class Playbooks(Plugin):
         if len(text) > view.TEXTAREA_MAX:
             raise Invalid(f"The checklists of {playbook.title!r} are too long to edit in a dialog; change them with "
                           "`/incident playbook checkadd` and friends, or export, edit and import the YAML.")
-        state = self.chat.signer.sign_state({"d": "playbook", "t": playbook.team_id, "i": playbook.id, "v": playbook.version})
+        state = self.chat.dialog_state("playbook", request.user_id, t=playbook.team_id, i=playbook.id, v=playbook.version)
         self.mm.open_dialog(request.trigger_id, self.chat.base_url + "/hooks/dialog", view.playbook_dialog(
             state, editing=True, title=playbook.title, description=playbook.description, is_public=playbook.is_public,
             create_public_incidents=playbook.create_public_incidents, checklists_text=text))
@@ -185,7 +185,10 @@ class Playbooks(Plugin):
 
     @listen_webhook(r"^dialog:playbook$")
     def dialog_submitted(self, event):
-        submitted = self.chat.submission(event)
+        try:
+            submitted = self.chat.submission(event)
+        except DomainError as exc:
+            return {"error": exc.message}
         if submitted is None:
             return {}
         state, form, actor = submitted
@@ -356,7 +359,7 @@ class Playbooks(Plugin):
         title, tail = split_title(rest)
         first, _, after = tail.partition(" ")
         checklist_index, text = 1, tail
-        if first.isdigit() and after.strip():
+        if is_number(first) and after.strip():
             checklist_index, text = int(first), after
         if not text.strip():
             raise UsageError("Say what the item is.")
@@ -396,7 +399,7 @@ class Playbooks(Plugin):
         words = tail.split()
         if len(words) != 2:
             raise UsageError()
-        if not words[1].isdigit() or int(words[1]) < 1:
+        if not is_number(words[1]) or int(words[1]) < 1:
             raise Invalid(f"{safe(words[1])} is not a position: use a whole number from 1.")
         actor, playbook = self._find(request, title)
         ci, ii = locate_item([len(s.items) for s in playbooks.checklists_of(playbook)], *parse_item_ref(words[0]))

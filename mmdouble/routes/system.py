@@ -46,6 +46,7 @@ async def client_config(request):
         "EnablePostUsernameOverride": _flag(c["EnablePostUsernameOverride"]),
         "EnableReliableWebSockets": "true", "EnableUserAccessTokens": "true", "MaxFileSize": "104857600",
         "MaxPostSize": str(c["MaxPostSize"]), "SiteName": "Mattermost", "SiteURL": c["SiteURL"],
+        "ShowEmailAddress": _flag(c["ShowEmailAddress"]),
         "Version": VERSION, "WebsocketPort": "80", "WebsocketSecurePort": "443", "WebsocketURL": "",
         "CollapsedThreads": "disabled", "ExperimentalTimezone": "true", "ConfigHash": CONFIG_HASH,
     })

@@ -111,3 +111,13 @@ def test_tens_of_thousands_of_posts_are_exported_completely_in_bounded_memory(wo
     assert [int(r[7][:5]) for r in rows[1:]] == list(range(BIG))  # complete, oldest first, no duplicates
     # about 20 MB of messages went through (over 40 MB as Python objects); one page at a time is a few MB
     assert grown_mb < 16, f"the bot's peak memory grew by {grown_mb:.1f} MB"
+
+
+def test_addresses_stay_hidden_where_mattermost_hides_them(world, bot, alice):
+    world.double.set_config(ShowEmailAddress=False)
+    channel = start(alice, world, "Private addresses")
+    alice.post(channel["id"], "hello")
+    command(alice, world, "/incident export", channel["id"])
+    _, rows = exported_csv(alice, world)
+    email = rows[0].index("User Email")
+    assert len(rows) > 1 and all(row[email] == "" for row in rows[1:])

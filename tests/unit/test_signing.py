@@ -36,12 +36,29 @@ def test_dialog_state_round_trip_and_tampering():
             signer.verify_state(forged)
 
 
-def test_command_tokens():
+def test_command_tokens_are_bound_to_their_team():
     tokens = CommandTokens()
-    assert not tokens.is_valid("anything")
+    assert not tokens.is_valid("anything", "team1")
     tokens.set("team1", "tok1")
     tokens.set("team2", "tok2")
-    assert tokens.is_valid("tok1") and tokens.is_valid("tok2")
-    assert not tokens.is_valid("tok3") and not tokens.is_valid("")
+    assert tokens.is_valid("tok1", "team1") and tokens.is_valid("tok2", "team2")
+    assert not tokens.is_valid("tok1", "team2"), "a team's token must not work for another team"
+    assert not tokens.is_valid("tok3", "team1") and not tokens.is_valid("", "team1") and not tokens.is_valid("tok1", "")
     tokens.set("team1", "tok9")
-    assert not tokens.is_valid("tok1")
+    assert not tokens.is_valid("tok1", "team1")
+    assert not tokens.is_valid("tök", "team1")
+
+
+def test_a_token_registered_by_another_replica_is_found_in_the_database():
+    stored = {"team3": "tok3"}
+    tokens = CommandTokens(fallback=stored.get)
+    assert tokens.is_valid("tok3", "team3")
+    assert not tokens.is_valid("tok3", "team4")
+
+
+def test_non_ascii_signatures_are_forged_not_errors():
+    context = signer.sign_context({"a": "tick"})
+    with pytest.raises(ForgedPayload):
+        signer.verify_context({**context, "sig": "é" * 64})
+    with pytest.raises(ForgedPayload):
+        signer.verify_state("e30.é")
