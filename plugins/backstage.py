@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 
 from mmpy_bot import Plugin, listen_webhook
 
-from chat.events import listen_event
 from chat.gateway import MattermostError, Upload
 from models.incidents import Incident
 from plugins.context import ChatContext, is_number, split_args
@@ -93,12 +92,6 @@ class Backstage(Plugin):
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         return super().on_stop()
-
-    @listen_event("hello")
-    def reconnected(self, event) -> None:
-        # Someone removed from a private incident's channel while the websocket was down
-        # must not keep seeing it until the membership cache expires.
-        self.mm.forget_all_memberships()
 
     # ---- helpers --------------------------------------------------------------------------
     def _zone(self, user_id: str):

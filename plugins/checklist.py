@@ -10,10 +10,9 @@ from mmpy_bot import Plugin, listen_webhook
 
 from models.incidents import Incident
 from plugins.context import ChatContext, is_number, split_args
-from plugins.incidents import inert
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
-from render.text import safe
+from render.text import inert, safe
 from services import checklists, permissions
 from services.checklists import TickOutcome
 from services.errors import DomainError, Invalid

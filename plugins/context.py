@@ -33,7 +33,7 @@ class ChatContext:
         self.base_url = bot.app_settings.callback_base_url
         self.site_url = bot.app_settings.mattermost.url.rstrip("/")
         self.emoji = bot.app_settings.bot.trigger_emoji
-        self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._locks: dict[int, threading.RLock] = defaultdict(threading.RLock)
         self._locks_guard = threading.Lock()
 
     # ---- who ---------------------------------------------------------------------------
@@ -92,7 +92,17 @@ class ChatContext:
             raise Invalid("This is not an incident channel: run it in the incident's channel, or name the incident.")
         return incident
 
-    def lock(self, incident_id: int) -> threading.Lock:
+    def tell(self, channel_id: str, user_id: str, text: str) -> None:
+        """An ephemeral note to one person where they are (best effort)."""
+        if not channel_id:
+            return
+        try:
+            self.mm.ephemeral(channel_id, user_id, text)
+        except MattermostError as exc:
+            log.warning("could not send an ephemeral message: %s", exc)
+
+    def lock(self, incident_id: int) -> threading.RLock:
+        """Serialises this process's changes to one incident's message and lifecycle."""
         with self._locks_guard:
             return self._locks[incident_id]
 

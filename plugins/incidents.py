@@ -20,8 +20,8 @@ from models.playbooks import Playbook
 from plugins.context import ChatContext, split_args
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
-from render.text import safe
-from services import checklists, incidents, naming, permissions, playbooks
+from render.text import inert, safe
+from services import checklists, incidents, naming, permissions, playbooks, timeline
 from services.actor import Actor
 from services.errors import DomainError, Invalid
 
@@ -29,11 +29,6 @@ log = logging.getLogger("incident.incidents")
 
 START_USAGE = '/incident start [<name> [--playbook "<title>"] [--private|--public]]'
 CHANNEL_EXISTS = "store.sql_channel.save_channel.exists.app_error"
-
-
-def inert(text: str) -> str:
-    """A service message may quote names people typed: make mentions in it harmless."""
-    return re.sub(r"@(?=[\w.\-])", "@\u2060", text)
 
 
 class Incidents(Plugin):
@@ -51,7 +46,7 @@ class Incidents(Plugin):
         actor = self.chat.actor(request.user_id, request.team_id)
         playbook = playbooks.find_playbook(actor, request.team_id, playbook_title) if playbook_title else None
         incident = self.start_incident(actor, request.team_id, name, playbook=playbook, is_private=private)
-        return Reply(f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+        return Reply(self.started(incident))
 
     @staticmethod
     def parse_start(args: str) -> tuple[str, str | None, bool | None]:
@@ -80,12 +75,13 @@ class Incidents(Plugin):
         return " ".join(name_words), playbook, private
 
     def open_start_dialog(self, trigger_id: str, user_id: str, team_id: str, name: str = "", summary: str = "",
-                          source_post_id: str = "") -> None:
+                          source_post_id: str = "", private_default: str = "") -> None:
         actor = self.chat.actor(user_id, team_id)
         options = [(str(p.id), p.title[:64]) for p in playbooks.list_playbooks(actor, team_id)]
         state = self.chat.dialog_state("start", user_id, t=team_id, p=source_post_id)
         self.mm.open_dialog(trigger_id, self.chat.base_url + "/hooks/dialog",
-                            dialogs.start_incident(state, options, name=name, summary=summary))
+                            dialogs.start_incident(state, options, name=name, summary=summary,
+                                                   private_default=private_default))
 
     @listen_webhook(r"^dialog:start$")
     def start_dialog_submitted(self, event):
@@ -107,7 +103,7 @@ class Incidents(Plugin):
             return {"errors": {"name": inert(exc.message)}}
         except DomainError as exc:
             return {"error": inert(exc.message)}
-        self.tell(body.get("channel_id", ""), actor.user_id, f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+        self.chat.tell(body.get("channel_id", ""), actor.user_id, self.started(incident))
         return {}
 
     def start_incident(self, actor, team_id: str, name: str, *, playbook=None, is_private=None, summary: str = "",
@@ -121,10 +117,26 @@ class Incidents(Plugin):
                                                 is_private=plan.is_private, summary=summary,
                                                 source_post_id=source_post_id, channel_name=channel["name"])
         except Exception:
-            self.mm.archive_channel(channel["id"])  # no orphan channel for an incident that was not recorded
+            try:  # no orphan channel for an incident that was not recorded
+                self.mm.archive_channel(channel["id"])
+            except MattermostError as exc:
+                log.warning("could not archive the channel of an incident that failed to start: %s", exc)
             raise
-        self.announce(incident, actor, summary, source_post_id)
+        try:
+            self.announce(incident, actor, summary, source_post_id)
+        except MattermostError as exc:
+            # the incident exists; say so rather than invite a second one with a retry
+            log.warning("incident %s started but its messages could not be posted: %s", incident.id, exc)
+            incident.announce_failed = True
         return incident
+
+    @staticmethod
+    def started(incident: Incident) -> str:
+        """What the person who started it is told, with a link to the channel."""
+        note = f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}."
+        if getattr(incident, "announce_failed", False):
+            note += " Mattermost refused my first messages there, so its checklist message is missing; `/incident info` shows the checklist."
+        return note
 
     def create_channel(self, team_id: str, plan) -> dict:
         name = plan.channel_name
@@ -157,15 +169,6 @@ class Incidents(Plugin):
         Incident.update(checklist_post_id=post["id"]).where(Incident.id == incident.id).execute()
         incident.checklist_post_id = post["id"]
 
-    def tell(self, channel_id: str, user_id: str, text: str) -> None:
-        """An ephemeral note to one person where they are (best effort)."""
-        if not channel_id:
-            return
-        try:
-            self.mm.ephemeral(channel_id, user_id, text)
-        except MattermostError as exc:
-            log.warning("could not send an ephemeral message: %s", exc)
-
     # ---- start from a reaction --------------------------------------------------------------
     @listen_event("reaction_added")
     def reaction_added(self, event) -> None:
@@ -177,7 +180,7 @@ class Incidents(Plugin):
         if not channel.get("team_id"):
             return
         context = self.chat.signer.sign_context({"a": "start_from_post", "p": post["id"], "t": channel["team_id"],
-                                                 "u": reaction["user_id"]})
+                                                 "u": reaction["user_id"], "x": channel.get("type") == "P"})
         props = {"attachments": [{
             "text": "Start an incident from this post?",
             "actions": [{"id": "startincident", "name": "Start incident", "type": "button", "style": "primary",
@@ -195,8 +198,10 @@ class Incidents(Plugin):
         except MattermostError:
             return {"ephemeral_text": "That post is no longer available."}
         message = " ".join(post.get("message", "").split())
+        # a post from a private channel is quoted in the new channel: keep it private unless they choose otherwise
         self.open_start_dialog(event.body.get("trigger_id", ""), context["u"], context["t"], name=message[:64],
-                               summary=post.get("message", ""), source_post_id=post["id"])
+                               summary=post.get("message", ""), source_post_id=post["id"],
+                               private_default="private" if context.get("x") else "")
         return {}
 
     # ---- start from a DM -----------------------------------------------------------------
@@ -219,7 +224,7 @@ class Incidents(Plugin):
         except DomainError as exc:
             self.mm.post(message.channel_id, inert(exc.message))
             return
-        self.mm.post(message.channel_id, f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}.")
+        self.mm.post(message.channel_id, self.started(incident))
 
     # ---- end and restart ---------------------------------------------------------------------
     @subcommand("end", usage="/incident end", summary="Ends the incident of this channel and archives the channel.", order=2)
@@ -231,14 +236,21 @@ class Incidents(Plugin):
         return Reply(f"Incident **{safe(incident.name)}** ended; its channel is archived.")
 
     def end_incident(self, actor, incident: Incident) -> Incident:
-        ended = incidents.end_incident(actor, incident)
-        self.mm.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
-        self.chat.refresh_checklist(ended)
-        try:
-            self.mm.archive_channel(ended.channel_id)
-        except MattermostError as exc:
-            log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
+        # ending (record, then archive) and restarting (restore, then record) must not
+        # interleave, or a restart could be undone by the archive of an end before it
+        with self.chat.lock(incident.id):
+            ended = incidents.end_incident(actor, incident)
+            self.mm.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
+            self.chat.refresh_checklist(ended)
+            try:
+                self.mm.archive_channel(ended.channel_id)
+            except MattermostError as exc:
+                log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
         return ended
+
+    @staticmethod
+    def restarts(incident: Incident) -> int:
+        return sum(1 for event in timeline.events_for(incident) if event.kind == "incident_restarted")
 
     @listen_webhook(r"^action:end_ask$")
     def end_button(self, event):
@@ -246,7 +258,9 @@ class Incidents(Plugin):
         incident = Incident.get_or_none(Incident.id == context["i"])
         if incident is None or not incident.is_active:
             return {"ephemeral_text": "This incident has already ended."}
-        confirm = self.chat.signer.sign_context({"a": "end_confirm", "i": incident.id, "u": event.body.get("user_id")})
+        # bound to this run of the incident: a confirmation left over from before a restart must not end it
+        confirm = self.chat.signer.sign_context({"a": "end_confirm", "i": incident.id, "u": event.body.get("user_id"),
+                                                 "r": self.restarts(incident)})
         props = {"attachments": [{"text": f"End **{safe(incident.name)}** and archive ~{incident.channel_name}?",
                                   "actions": [{"id": "endconfirm", "name": "Yes, end it", "type": "button", "style": "danger",
                                                "integration": {"url": self.chat.base_url + "/hooks/action", "context": confirm}}]}]}
@@ -261,6 +275,8 @@ class Incidents(Plugin):
         incident = Incident.get_or_none(Incident.id == context["i"])
         if incident is None:
             return {"ephemeral_text": "There is no such incident."}
+        if self.restarts(incident) != context.get("r"):
+            return {"ephemeral_text": "The incident was restarted since you asked; click *End incident* again to end it."}
         try:
             self.end_incident(self.chat.actor(context["u"], incident.team_id), incident)
         except DomainError as exc:
@@ -276,14 +292,15 @@ class Incidents(Plugin):
         incidents.require_change(actor, incident)
         if incident.is_active:
             return Reply(f"Incident **{safe(incident.name)}** is still active.")
-        try:
-            self.mm.restore_channel(incident.channel_id)
-        except MattermostError as exc:
-            if exc.status != 400:  # 400: not archived, which is fine
-                raise Invalid(f"Mattermost could not restore ~{incident.channel_name} ({exc.message}).") from None
-        restarted = incidents.restart_incident(actor, incident)
-        self.mm.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
-        self.chat.refresh_checklist(restarted)
+        with self.chat.lock(incident.id):
+            try:
+                self.mm.restore_channel(incident.channel_id)
+            except MattermostError as exc:
+                if exc.status != 400:  # 400: not archived, which is fine
+                    raise Invalid(f"Mattermost could not restore ~{incident.channel_name} ({exc.message}).") from None
+            restarted = incidents.restart_incident(actor, incident)
+            self.mm.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
+            self.chat.refresh_checklist(restarted)
         return Reply(f"Incident **{safe(restarted.name)}** restarted in ~{restarted.channel_name}.")
 
     # ---- commander ---------------------------------------------------------------------------
@@ -355,28 +372,39 @@ class Incidents(Plugin):
         return f"Started from playbook **{safe(playbook.title)}** version {incident.playbook_version}{deleted}"
 
     # ---- the channel changes under us ----------------------------------------------------------
-    @listen_event("channel_converted")
-    def channel_converted(self, event) -> None:
+    @listen_event("channel_converted", "channel_deleted")
+    def channel_changed(self, event) -> None:
         incident = incidents.incident_for_channel(event["data"].get("channel_id", ""))
         if incident is not None:
-            try:
-                if self.mm.channel(incident.channel_id).get("type") == "P" and incidents.make_private_for_good(incident):
-                    log.info("incident %s became private for good", incident.id)
-            except MattermostError as exc:
-                log.warning("could not check the converted channel: %s", exc)
+            self.follow_channel(incident)
 
-    @listen_event("channel_deleted")
-    def channel_archived(self, event) -> None:
-        """Someone archived an active incident's channel in Mattermost: the incident is over."""
-        incident = incidents.incident_for_channel(event["data"].get("channel_id", ""))
-        if incident is None or not incident.is_active:
-            return  # not an incident, or the bot archived it itself when ending it
-        bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id, is_system_admin=True)
+    @listen_event("hello")
+    def reconnected(self, event) -> None:
+        """Events missed while the websocket was down are never replayed: catch up."""
+        self.mm.forget_all_memberships()  # someone may have left a private incident's channel
+        for incident in Incident.select().where(Incident.is_active == True):  # noqa: E712
+            self.follow_channel(incident)
+
+    def follow_channel(self, incident: Incident) -> None:
+        """Mirror what people did to the incident's channel in Mattermost.
+
+        Converted to private: the incident is private for good. Archived while the incident
+        was active (not by the bot ending it): the incident is over.
+        """
         try:
-            incidents.end_incident(bot, incident)
-            log.info("incident %s ended because its channel was archived", incident.id)
-        except DomainError as exc:
-            log.info("incident %s not ended on archive: %s", incident.id, exc.message)
+            channel = self.mm.channel(incident.channel_id)
+        except MattermostError as exc:
+            log.warning("could not check the channel of incident %s: %s", incident.id, exc)
+            return
+        if channel.get("type") == "P" and incidents.make_private_for_good(incident):
+            log.info("incident %s became private for good", incident.id)
+        if channel.get("delete_at") and incidents.reload(incident).is_active:
+            bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id, is_system_admin=True)
+            try:
+                incidents.end_incident(bot, incident)
+                log.info("incident %s ended because its channel was archived", incident.id)
+            except DomainError as exc:  # ended meanwhile
+                log.info("incident %s not ended on archive: %s", incident.id, exc.message)
 
     @listen_event("user_added", "user_removed")
     def membership_changed(self, event) -> None:

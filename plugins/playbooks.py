@@ -21,10 +21,9 @@ from chat.gateway import MattermostError, Upload
 from models import Playbook
 from models.playbooks import title_key
 from plugins.context import ChatContext, is_number
-from plugins.incidents import inert
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
-from render.text import safe
+from render.text import inert, safe
 from services import permissions, playbook_yaml, playbooks
 from services.checklist_rules import locate_item, parse_checklists_text
 from services.errors import DomainError, Forbidden, Invalid
@@ -222,7 +221,7 @@ class Playbooks(Plugin):
             return {"errors": {"title": inert(exc.message)}}
         except DomainError as exc:
             return {"error": inert(exc.message)}
-        self.tell(body.get("channel_id", ""), actor.user_id, note)
+        self.chat.tell(body.get("channel_id", ""), actor.user_id, note)
         return {}
 
     @staticmethod
@@ -231,14 +230,6 @@ class Playbooks(Plugin):
         if except_id is not None:
             query = query.where(Playbook.id != except_id)
         return query.exists()
-
-    def tell(self, channel_id: str, user_id: str, text: str) -> None:
-        if not channel_id:
-            return
-        try:
-            self.mm.ephemeral(channel_id, user_id, text)
-        except MattermostError as exc:
-            log.warning("could not send an ephemeral message: %s", exc)
 
     # ---- delete ------------------------------------------------------------------------------
     def delete(self, request: CommandRequest, rest: str) -> Reply:

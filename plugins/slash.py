@@ -12,6 +12,7 @@ from mmpy_bot import Plugin, listen_webhook
 
 from plugins.registry import CommandRequest, Reply, UsageError
 from render import help as help_text
+from render.text import inert
 from services.errors import DomainError
 
 log = logging.getLogger("incident.slash")
@@ -55,4 +56,4 @@ class SlashCommand(Plugin):
             detail = f"{exc} " if str(exc) else ""
             return Reply(f"{detail}Usage: `{command.usage}`")
         except DomainError as exc:
-            return Reply(exc.message)
+            return Reply(inert(exc.message))

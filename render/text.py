@@ -16,6 +16,12 @@ def safe(text: str) -> str:
     text = " ".join(str(text).split())
     text = _MARKDOWN.sub(r"\\\1", text)
     # a word joiner after "@" keeps the text readable but stops Mattermost from mentioning
+    return inert(text)
+
+
+def inert(text: str) -> str:
+    """Text that may quote names people typed (a service's message): mentions made harmless,
+    markdown left alone."""
     return _MENTION.sub("@" + ZERO_WIDTH_JOINER, text)
 
 

@@ -33,7 +33,7 @@ CASES = [
     ("incident", "/incident checkmove 1 x", "not a position"),
     ("incident", "/incident checkrename 1", "Usage"),
     ("incident", "/incident checkremove 7", "7"),
-    ("incident", "/incident commander @ghost", "no user called @ghost"),
+    ("incident", "/incident commander @ghost", "no user called @\u2060ghost"),  # mentions in answers are inert
     ("incident", "/incident commander @a @b", "Usage"),
     ("incident", "/incident checkadd " + "y" * 600, "500"),
 ]

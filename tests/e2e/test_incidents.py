@@ -164,7 +164,7 @@ def test_handing_over_command(world, bot, alice, bob):
     assert "already the commander" in command(alice, world, "/incident commander @bob", channel["id"])
     assert any("handed command of this incident to @bob" in p["message"] for p in bot_posts(world, channel["id"]))
     wait_for_checklist(world, channel["id"], "Commander: @bob")
-    assert "no user called @nobody" in command(alice, world, "/incident commander @nobody", channel["id"])
+    assert "no user called @\u2060nobody" in command(alice, world, "/incident commander @nobody", channel["id"])
 
 
 def test_private_incidents_are_invisible_to_non_members(world, bot, alice, bob):

@@ -68,3 +68,19 @@ def test_the_database_dropping_every_connection(world, bot, alice):
     assert "Item 1 ticked" in command(alice, world, "/incident check 1", channel["id"])
     assert "Added item 1.2" in command(alice, world, "/incident checkadd Tell the team", channel["id"])
     wait_for_checklist(world, channel["id"], "(1/2)")
+
+
+def test_what_happened_while_the_bot_was_away_is_caught_up(world, bot, alice, bob):
+    converted = start(alice, world, "Leaky while away")
+    archived = start(alice, world, "Archived while away")
+    admin = world.person("admin")
+    world.double.block_websockets(3)
+    world.double.drop_websockets(user_id=world.bot_user["id"])
+    admin.driver.client.make_request("put", f"/channels/{converted['id']}/privacy", options={"privacy": "P"})
+    admin.driver.channels.delete_channel(archived["id"])
+    admin.close()
+
+    wait_until(lambda: bot.log().count("websocket connected") >= 2, 60, bot.log)
+    wait_until(lambda: "Leaky while away" not in command(bob, world, "/incident list"), 10)
+    assert "Archived while away" not in command(alice, world, "/incident list")
+    assert "Ended" in command(alice, world, "/incident info Archived while away")
