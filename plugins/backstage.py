@@ -94,11 +94,6 @@ class Backstage(Plugin):
         return super().on_stop()
 
     # ---- helpers --------------------------------------------------------------------------
-    def _zone(self, user_id: str):
-        try:
-            return view.user_zone(self.mm.user(user_id))
-        except MattermostError:
-            return timezone.utc
 
     def _is_bot(self, user_id: str) -> bool:
         if user_id == self.mm.bot_user_id:
@@ -135,7 +130,7 @@ class Backstage(Plugin):
         page = backstage.browse(actor, team_id, filters)
         if commander_name is None and filters.commander_id:
             commander_name = self.chat.username(filters.commander_id)
-        text = view.backstage_list(page, filters, zone=self._zone(user_id), username=self.chat.username,
+        text = view.backstage_list(page, filters, zone=self.chat.zone(user_id), username=self.chat.username,
                                    commander_name=commander_name)
         buttons = view.paging_buttons(page, filters, user_id, team_id, self.chat.signer.sign_context,
                                       self.chat.base_url + "/hooks/action")
@@ -168,7 +163,7 @@ class Backstage(Plugin):
         except MattermostError as exc:
             raise Invalid(f"Mattermost would not give me the history of ~{incident.channel_name} ({exc.message}).") from None
         numbers = metrics.incident_stats(incident, tally, self._is_bot)
-        text = view.stats_text(incident, numbers, zone=self._zone(request.user_id),
+        text = view.stats_text(incident, numbers, zone=self.chat.zone(request.user_id),
                                commander=self.chat.username(incident.commander_id),
                                show_channel=backstage.is_participant(actor, incident))
         self._background.submit(self._send_chart, request.user_id, incident.name, text, numbers)

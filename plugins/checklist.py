@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
 from mmpy_bot import Plugin, listen_webhook
 
@@ -19,12 +17,6 @@ from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.checklist")
 
-# Two clicks answered within this window may have their `update`s applied out of order by
-# Mattermost; the message is then re-rendered from the database once more, REFRESH_DELAY
-# later. Refreshes are coalesced: under a stream of clicks, one per incident per delay.
-RACE_WINDOW = 2.0
-REFRESH_DELAY = 0.5
-
 
 def _number(text: str, what: str) -> int:
     if not is_number(text) or int(text) < 1:
@@ -36,9 +28,6 @@ class Checklists(Plugin):
     def attach(self, bot) -> None:
         self.chat = ChatContext.of(bot)
         self.mm = bot.mattermost
-        self._last_click: dict[int, float] = {}
-        self._refresh_pending: set[int] = set()
-        self._guard = threading.Lock()
 
     def _incident_and_actor(self, request: CommandRequest):
         incident = self.chat.incident_here(request)
@@ -46,6 +35,7 @@ class Checklists(Plugin):
 
     def _changed(self, incident: Incident, note: str) -> Reply:
         self.chat.refresh_checklist(incident)
+        self.chat.note_change(incident)
         return Reply(note)
 
     # ---- commands ----------------------------------------------------------------------------
@@ -128,7 +118,7 @@ class Checklists(Plugin):
             answer["ephemeral_text"] = f"{safe(result.item.title)} was {state}; the checklist is up to date now."
         elif result.view_was_stale:
             answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
-        self._guard_against_reordering(incident)
+        self.chat.note_change(incident)
         return answer
 
     @listen_webhook(r"^action:edit_ask$")
@@ -185,20 +175,3 @@ class Checklists(Plugin):
 
     def _render(self, incident: Incident) -> dict:
         return self.chat.checklist_message(Incident.get_by_id(incident.id))
-
-    def _guard_against_reordering(self, incident: Incident) -> None:
-        now = time.monotonic()
-        with self._guard:
-            previous = self._last_click.get(incident.id, 0.0)
-            self._last_click[incident.id] = now
-            if now - previous >= RACE_WINDOW or incident.id in self._refresh_pending:
-                return
-            self._refresh_pending.add(incident.id)
-        timer = threading.Timer(REFRESH_DELAY, self._refresh, args=(incident,))
-        timer.daemon = True
-        timer.start()
-
-    def _refresh(self, incident: Incident) -> None:
-        with self._guard:
-            self._refresh_pending.discard(incident.id)
-        self.chat.refresh_checklist(incident)

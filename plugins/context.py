@@ -5,16 +5,26 @@ from __future__ import annotations
 import logging
 import shlex
 import threading
+import time
+from datetime import timezone, tzinfo
 from collections import defaultdict
 
 from chat.gateway import Mattermost, MattermostError
+from models.db import db
 from models.incidents import Incident
 from render import checklist as checklist_view
+from render.dates import user_zone
 from services import checklists, incidents
 from services.actor import Actor
 from services.errors import Forbidden, Invalid
 
 log = logging.getLogger("incident.plugins")
+
+# Two changes answered within this window (clicks, whose new message travels in the answer, and
+# commands, which patch it) may reach the message out of order; it is then re-rendered from the
+# database once more, REFRESH_DELAY later. Coalesced: at most one pending refresh per incident.
+RACE_WINDOW = 2.0
+REFRESH_DELAY = 0.5
 
 
 class ChatContext:
@@ -35,6 +45,8 @@ class ChatContext:
         self.emoji = bot.app_settings.bot.trigger_emoji
         self._locks: dict[int, threading.RLock] = defaultdict(threading.RLock)
         self._locks_guard = threading.Lock()
+        self._last_change: dict[int, float] = {}
+        self._refresh_pending: set[int] = set()
 
     # ---- who ---------------------------------------------------------------------------
     def actor(self, user_id: str, team_id: str) -> Actor:
@@ -70,6 +82,13 @@ class ChatContext:
             raise Forbidden("This dialog was opened for someone else.")
         team_id = state.get("t") or body.get("team_id", "")
         return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id)
+
+    def zone(self, user_id: str) -> tzinfo:
+        """The timezone this person reads dates in."""
+        try:
+            return user_zone(self.mm.user(user_id))
+        except MattermostError:
+            return timezone.utc
 
     def username(self, user_id: str) -> str:
         try:
@@ -131,6 +150,28 @@ class ChatContext:
                 self.mm.patch_post(fresh.checklist_post_id, message["message"], message["props"])
             except MattermostError as exc:
                 log.warning("could not refresh the checklist of incident %s: %s", fresh.id, exc)
+
+    def note_change(self, incident: Incident) -> None:
+        now = time.monotonic()
+        with self._locks_guard:
+            previous = self._last_change.get(incident.id, 0.0)
+            self._last_change[incident.id] = now
+            if now - previous >= RACE_WINDOW or incident.id in self._refresh_pending:
+                return
+            self._refresh_pending.add(incident.id)
+        timer = threading.Timer(REFRESH_DELAY, self._refresh_later, args=(incident,))
+        timer.daemon = True
+        timer.start()
+
+    def _refresh_later(self, incident: Incident) -> None:
+        with self._locks_guard:
+            self._refresh_pending.discard(incident.id)
+        try:
+            self.refresh_checklist(incident)
+        except Exception:
+            log.exception("could not refresh the checklist of incident %s", incident.id)
+        finally:
+            db.close()  # this short-lived thread's own connection
 
 
 def is_number(text: str) -> bool:

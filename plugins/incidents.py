@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 
 from mmpy_bot import Plugin, listen_to, listen_webhook
 
@@ -20,6 +19,7 @@ from models.playbooks import Playbook
 from plugins.context import ChatContext, split_args
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
+from render.dates import when
 from render.text import inert, safe
 from services import checklists, incidents, naming, permissions, playbooks, timeline
 from services.actor import Actor
@@ -329,10 +329,11 @@ class Incidents(Plugin):
         found = incidents.list_incidents(actor, request.team_id)
         if not found:
             return Reply("There are no active incidents in this team that you can see.")
+        zone = self.chat.zone(request.user_id)
         rows = ["| Incident | Channel | Commander | Started |", "| --- | --- | --- | --- |"]
         for incident in found[:50]:
             rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | ~{incident.channel_name} | "
-                        f"@{self.chat.username(incident.commander_id)} | {_date(incident.created_at)} |")
+                        f"@{self.chat.username(incident.commander_id)} | {when(incident.created_at, zone)} |")
         more = f"\n_…and {len(found) - 50} more._" if len(found) > 50 else ""
         return Reply(f"**Active incidents ({len(found)})**\n" + "\n".join(rows) + more)
 
@@ -348,10 +349,11 @@ class Incidents(Plugin):
         lists = checklists.checklists_of(incident)
         done = sum(1 for _, items in lists for item in items if item.is_checked)
         total = sum(len(items) for _, items in lists)
-        status = "Ongoing" if incident.is_active else f"Ended {_date(incident.ended_at)}"
+        zone = self.chat.zone(request.user_id)
+        status = "Ongoing" if incident.is_active else f"Ended {when(incident.ended_at, zone)}"
         lines = [f"#### {safe(incident.name)}{' :lock: private' if incident.is_private else ''}",
                  f"Channel: ~{incident.channel_name} · Status: {status} · Commander: @{self.chat.username(incident.commander_id)}",
-                 f"Started {_date(incident.created_at)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}"]
+                 f"Started {when(incident.created_at, zone)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}"]
         if incident.playbook_id is not None:
             lines.append(self.playbook_origin(actor, incident))
         for checklist, items in lists:
@@ -411,9 +413,3 @@ class Incidents(Plugin):
         channel_id = event["broadcast"].get("channel_id") or event["data"].get("channel_id", "")
         if channel_id:
             self.mm.forget_membership(channel_id)
-
-
-def _date(ms: int | None) -> str:
-    if not ms:
-        return "--"
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

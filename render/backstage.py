@@ -12,36 +12,14 @@ import csv
 import io
 from datetime import datetime, timezone, tzinfo
 from typing import Callable, Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from render.dates import when
 from render.text import safe
 from services.backstage import Filters, Page
 from services.metrics import IncidentStats
 
 CSV_COLUMNS = ["Post Creation Time", "User Id", "User Email", "User Type", "User Name", "Post Id", "Parent Post Id",
                "Post Message", "Post Type"]
-
-
-# ---- time -------------------------------------------------------------------------------------
-def user_zone(user: dict) -> tzinfo:
-    """The timezone a Mattermost user reads times in (their profile), UTC if unknown."""
-    zone = user.get("timezone") or {}
-    automatic = str(zone.get("useAutomaticTimezone", "true")).lower() == "true"
-    name = zone.get("automaticTimezone") if automatic else zone.get("manualTimezone")
-    name = name or zone.get("manualTimezone") or zone.get("automaticTimezone") or ""
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.utc
-
-
-def when(ms: int | None, zone: tzinfo) -> str:
-    if not ms:
-        return "--"
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "")
 
 
 # ---- backstage ---------------------------------------------------------------------------------

@@ -24,9 +24,14 @@ OPEN = "#bc4c00"
 _lock = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
 
 
+def _literal(text: str) -> str:
+    """Matplotlib reads "$...$" as math (and fails on bad math): show people's text as typed."""
+    return text.replace("$", r"\$")
+
+
 def _label(item: ItemCompletion) -> str:
     label = item.label
-    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
+    return _literal(label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…")
 
 
 def _unit(span_ms: int) -> tuple[float, str]:
@@ -72,7 +77,7 @@ def checklist_timeline_png(title: str, items: list[ItemCompletion], duration_ms:
                 axes.annotate("not done", (0, y), xytext=(4, -3), textcoords="offset points", fontsize=9,
                               color=OPEN, style="italic", fontweight="bold")
         axes.set_xlabel(f"{unit} since the incident started", color=TEXT)
-        axes.set_title(title[:80], color=TEXT, loc="left", fontsize=11)
+        axes.set_title(_literal(title[:80]), color=TEXT, loc="left", fontsize=11)
         axes.tick_params(colors=TEXT, labelsize=9)
         for spine in axes.spines.values():
             spine.set_color(GRID)
