@@ -61,7 +61,6 @@ class IncidentBot(Bot):
             BOT_TOKEN=settings.mattermost.token,
             SSL_VERIFY=settings.mattermost.verify_tls,
             WEBHOOK_HOST_ENABLED=False,  # we run our own callback server, below
-            SCHEDULER_PERIOD=1.0,
         )
         self.console = None
         self.running = False
@@ -113,13 +112,18 @@ class IncidentBot(Bot):
         startup.check_callbacks_reachable(self.mattermost, teams[0], base)
         log.info("ready as @%s in %d team(s); callbacks at %s", me["username"], len(teams), base)
 
+    def register_team(self, team_id: str) -> None:
+        """The bot joined a team while running: give that team /incident too."""
+        team = self.mattermost.team(team_id)
+        startup.register_in_team(self.mattermost, team, self.app_settings.callback_base_url, self.tokens,
+                                 self._remember_command)
+
     def run(self) -> None:
         self._install_signal_handlers()
         try:
             self.prepare()
             self.running = True
-            self.driver.threadpool.start()
-            self.driver.threadpool.start_scheduler_thread(self.settings.SCHEDULER_PERIOD)
+            self.driver.threadpool.start()  # no mmpy-bot scheduler thread: nothing is scheduled there
             self.plugin_manager.start()
             if not self.stopping.is_set():
                 self.event_handler.start()  # blocks until stop()

@@ -80,31 +80,37 @@ def register_commands(mattermost: Mattermost, callback_base_url: str, tokens: Co
     if not teams:
         raise StartupError("the bot account is in no team: add it to the teams that should have /incident (Main Menu > Add Members to Team)")
     for team in teams:
-        wanted = command_spec(team["id"], callback_base_url)
-        try:
-            existing = next((c for c in mattermost.team_commands(team["id"]) if c.get("trigger") == TRIGGER and not c.get("delete_at")), None)
-            if existing is None:
-                command = mattermost.create_command(wanted)
-                log.info("registered /%s in team %s", TRIGGER, team.get("name"))
-            elif any(existing.get(key) != value for key, value in wanted.items()):
-                command = mattermost.update_command({**existing, **wanted})
-                log.info("updated /%s in team %s", TRIGGER, team.get("name"))
-            else:
-                command = existing
-        except MattermostError as exc:
-            if exc.status == 501:
-                raise StartupError(
-                    "custom slash commands are disabled on the server: System Console > Integrations > Integration Management > "
-                    "Enable Custom Slash Commands = true (ServiceSettings.EnableCommands)"
-                ) from None
-            if exc.status == 403:
-                raise StartupError(
-                    f"the server refused to register /{TRIGGER} in team {team.get('name')} (403): give the bot account the system_admin role"
-                ) from None
-            raise
-        tokens.set(team["id"], command["token"])
-        remember(team["id"], command["id"], command["token"])
+        register_in_team(mattermost, team, callback_base_url, tokens, remember)
     return [team["id"] for team in teams]
+
+
+def register_in_team(mattermost: Mattermost, team: dict, callback_base_url: str, tokens: CommandTokens,
+                     remember: Callable[[str, str, str], None]) -> None:
+    """Create or update `/incident` in one team, and keep its token."""
+    wanted = command_spec(team["id"], callback_base_url)
+    try:
+        existing = next((c for c in mattermost.team_commands(team["id"]) if c.get("trigger") == TRIGGER and not c.get("delete_at")), None)
+        if existing is None:
+            command = mattermost.create_command(wanted)
+            log.info("registered /%s in team %s", TRIGGER, team.get("name"))
+        elif any(existing.get(key) != value for key, value in wanted.items()):
+            command = mattermost.update_command({**existing, **wanted})
+            log.info("updated /%s in team %s", TRIGGER, team.get("name"))
+        else:
+            command = existing
+    except MattermostError as exc:
+        if exc.status == 501:
+            raise StartupError(
+                "custom slash commands are disabled on the server: System Console > Integrations > Integration Management > "
+                "Enable Custom Slash Commands = true (ServiceSettings.EnableCommands)"
+            ) from None
+        if exc.status == 403:
+            raise StartupError(
+                f"the server refused to register /{TRIGGER} in team {team.get('name')} (403): give the bot account the system_admin role"
+            ) from None
+        raise
+    tokens.set(team["id"], command["token"])
+    remember(team["id"], command["id"], command["token"])
 
 
 def check_callbacks_reachable(mattermost: Mattermost, team_id: str, callback_base_url: str) -> None:

@@ -45,7 +45,9 @@ class BotSettings:
     log_level: str = "INFO"
     # Seconds without any websocket traffic before the connection is declared dead.
     heartbeat_seconds: float = 30.0
-    worker_threads: int = 16
+    # Threads for callbacks, and as many again for websocket events; each keeps one
+    # database connection, so a replica holds up to 2 x worker_threads PostgreSQL connections.
+    worker_threads: int = 8
     # How many times to try reaching Mattermost at start before giving up (exit code 1).
     startup_attempts: int = 10
 

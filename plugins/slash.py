@@ -10,6 +10,9 @@ import logging
 
 from mmpy_bot import Plugin, listen_webhook
 
+from chat.events import listen_event
+from chat.gateway import MattermostError
+from chat.startup import StartupError
 from plugins.registry import CommandRequest, Reply, UsageError
 from render import help as help_text
 from render.text import inert
@@ -24,6 +27,15 @@ class SlashCommand(Plugin):
     def attach(self, bot) -> None:
         self.bot = bot
         self.subcommands = bot.plugin_manager_subcommands()
+
+    @listen_event("added_to_team")
+    def joined_team(self, event) -> None:
+        data = event["data"]
+        if data.get("user_id") == self.driver.user_id and data.get("team_id"):
+            try:
+                self.bot.register_team(data["team_id"])
+            except (MattermostError, StartupError) as exc:
+                log.warning("could not register /incident in team %s: %s", data["team_id"], exc)
 
     @listen_webhook(r"^command:incident$")
     def incident(self, event):

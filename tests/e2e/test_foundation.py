@@ -81,3 +81,12 @@ def test_sigint_stops_the_bot_cleanly(world, tmp_path):
     process = BotProcess(world, tmp_path).start().wait_ready()
     assert process.stop(signal.SIGINT) == 0
     assert "stopped" in process.log()
+
+
+def test_a_team_the_bot_joins_while_running_gets_the_command(world, bot):
+    team = world.double.create_team("support", "Support")
+    admin = world.person("admin")
+    world.double.add_team_member(team["id"], admin.me["id"], admin=True)
+    admin.driver.teams.add_user_to_team(team["id"], options={"team_id": team["id"], "user_id": world.bot_user["id"]})
+    admin.close()
+    wait_until(lambda: any(c["trigger"] == "incident" for c in world.double.commands(team["id"])), 10, bot.log)
