@@ -40,7 +40,9 @@ def test_two_processes_starting_at_once_apply_each_migration_exactly_once(empty_
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(results, key=len) == [[], [m.version for m in MIGRATIONS]]
+    # each migration is its own locked transaction, so the two may share the work; what
+    # matters is that every migration ran exactly once
+    assert sorted(v for applied in results for v in applied) == [m.version for m in MIGRATIONS]
     assert SchemaVersion.select().count() == len(MIGRATIONS)
 
 
