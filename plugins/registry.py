@@ -23,7 +23,6 @@ class CommandRequest:
     team_id: str
     args: str
     trigger_id: str = ""
-    via_dm: bool = False
 
 
 @dataclass
