@@ -7,7 +7,6 @@ Exit codes: 0 stopped on request; 1 Mattermost or the database stayed unreachabl
 from __future__ import annotations
 
 import logging
-import secrets
 import signal
 import sys
 
@@ -15,19 +14,21 @@ from chat.bot import IncidentBot
 from chat.signing import Signer
 from chat.startup import StartupError
 from config.settings import Settings, SettingsError, load
+from models import bot as records
+from models.db import connect
+from models.migrations import migrate
+from plugins.backstage import Backstage
+from plugins.checklist import Checklists
+from plugins.help import Help
+from plugins.incidents import Incidents
+from plugins.playbooks import Playbooks
+from plugins.slash import SlashCommand
+from telemetry.plugin import TelemetryPlugin
 
 log = logging.getLogger("incident")
 
 
 def plugins() -> list:
-    from plugins.backstage import Backstage
-    from plugins.checklist import Checklists
-    from plugins.help import Help
-    from plugins.incidents import Incidents
-    from plugins.playbooks import Playbooks
-    from plugins.slash import SlashCommand
-    from telemetry.plugin import TelemetryPlugin
-
     return [SlashCommand(), Help(), Incidents(), Checklists(), Playbooks(), Backstage(), TelemetryPlugin()]
 
 
@@ -41,44 +42,14 @@ def configure_logging(level: str) -> None:
 
 
 def open_database(settings: Settings):
-    from models.db import connect
-    from models.migrations import migrate
-
     connection = connect(settings.database.url or None, settings.database.sqlite_path)
     migrate()
     return connection
 
 
-def signing_secret(settings: Settings) -> str:
-    """The configured secret, or one generated once and kept in the database for every replica."""
-    if settings.bot.signing_secret:
-        return settings.bot.signing_secret
-    from models.bot import BotState
-
-    BotState.insert(key="signing_secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()
-    return BotState.get_by_id("signing_secret").value
-
-
-def remember_command(team_id: str, command_id: str, token: str) -> None:
-    from models.bot import SlashCommand
-    from models.clock import now_ms
-
-    (SlashCommand.insert(team_id=team_id, command_id=command_id, token=token, created_at=now_ms())
-     .on_conflict(conflict_target=[SlashCommand.team_id], update={SlashCommand.command_id: command_id, SlashCommand.token: token})
-     .execute())
-
-
 def leave_quietly(signum, frame) -> None:
     """Until the bot takes over signals, a stop request simply ends the process."""
     raise SystemExit(0)
-
-
-def stored_command_token(team_id: str) -> str | None:
-    """The /incident token of a team, as whichever replica registered it stored it."""
-    from models.bot import SlashCommand
-
-    row = SlashCommand.get_or_none(SlashCommand.team_id == team_id)
-    return row.token if row else None
 
 
 def main() -> int:
@@ -95,8 +66,9 @@ def main() -> int:
     except Exception as exc:  # the driver's own message names what failed
         print(f"database: cannot open it ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); check DATABASE_URL", file=sys.stderr)
         return 1
-    bot = IncidentBot(settings, plugins(), Signer(signing_secret(settings)), remember_command=remember_command,
-                      stored_command_token=stored_command_token)
+    signer = Signer(settings.bot.signing_secret or records.signing_secret())
+    bot = IncidentBot(settings, plugins(), signer, remember_command=records.remember_command,
+                      stored_command_token=records.command_token)
     try:
         bot.run()
     except StartupError as exc:

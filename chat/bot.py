@@ -82,12 +82,7 @@ class IncidentBot(Bot):
             worker_threads=settings.bot.worker_threads,
         )
         self.event_handler = None
-
-    def plugin_manager_subcommands(self) -> dict:
-        """Every `/incident` subcommand the loaded plugins declare."""
-        if not hasattr(self, "_subcommands"):
-            self._subcommands = collect(self.plugin_manager.plugins)
-        return self._subcommands
+        self.subcommands: dict = {}
 
     # ---- start -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -99,6 +94,7 @@ class IncidentBot(Bot):
         self.driver.username = me["username"]
         startup.check_role(me)
         self.plugin_manager.initialize(self.driver, self.settings)
+        self.subcommands = collect(self.plugin_manager.plugins)  # every `/incident <word>` the plugins declare
         for plugin in self.plugin_manager.plugins:
             if hasattr(plugin, "attach"):
                 plugin.attach(self)

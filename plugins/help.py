@@ -16,7 +16,7 @@ class Help(Plugin):
         self.emoji = bot.app_settings.bot.trigger_emoji
 
     def reference(self) -> str:
-        return help_text.reference(self.bot.plugin_manager_subcommands(), self.emoji)
+        return help_text.reference(self.bot.subcommands, self.emoji)
 
     @subcommand("help", usage="/incident help", summary="Shows this list of commands.", order=1000)
     def help(self, request: CommandRequest) -> Reply:

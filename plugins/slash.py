@@ -26,7 +26,7 @@ class SlashCommand(Plugin):
 
     def attach(self, bot) -> None:
         self.bot = bot
-        self.subcommands = bot.plugin_manager_subcommands()
+        self.subcommands = bot.subcommands
 
     @listen_event("added_to_team")
     def joined_team(self, event) -> None:
