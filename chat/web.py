@@ -95,7 +95,7 @@ class CallbackServer(WebHookServer):
         self._listeners = listeners
         self._executor = ThreadPoolExecutor(max_workers=worker_threads, thread_name_prefix="callback")
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped = threading.Event()
+        self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self.app.router.add_get("/healthz", self._health)
 
@@ -107,6 +107,7 @@ class CallbackServer(WebHookServer):
         def run() -> None:
             loop = asyncio.new_event_loop()
             self._loop = loop
+            self._stop = asyncio.Event()
             try:
                 loop.run_until_complete(self._start_site())
             except BaseException as exc:  # reported to the starting thread
@@ -114,7 +115,7 @@ class CallbackServer(WebHookServer):
                 started.set()
                 return
             started.set()
-            loop.run_until_complete(self._wait_for_stop())
+            loop.run_until_complete(self._stop.wait())
             loop.run_until_complete(self.app_runner.cleanup())
             loop.close()
 
@@ -131,12 +132,9 @@ class CallbackServer(WebHookServer):
         self.running = True
         log.info("listening for Mattermost callbacks on %s:%s", self.host, self.port)
 
-    async def _wait_for_stop(self) -> None:
-        while not self._stopped.is_set():
-            await asyncio.sleep(0.5)
-
     def stop_thread(self) -> None:
-        self._stopped.set()
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread:
             self._thread.join(timeout=5)
         self._executor.shutdown(wait=False, cancel_futures=True)
