@@ -10,7 +10,8 @@ This is mmpy-bot's `WebHookServer`, extended in three ways the product needs:
 
 Handlers are mmpy-bot `listen_webhook` functions that *return* their answer. The webhook id
 they listen to is `command:<trigger>`, `action:<name>` or `dialog:<name>`, the name coming
-from the signed payload, so a plugin never sees an unverified request.
+from the signed payload, so a plugin never sees an unverified request. A handler may raise a
+`DomainError`: its message reaches the person in the shape the callback needs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from mmpy_bot.webhook_server import WebHookServer
 from mmpy_bot.wrappers import ActionEvent, WebHookEvent
 
 from chat.signing import ForgedPayload, Signer
+from render.text import inert
+from services.errors import DomainError
 
 log = logging.getLogger("incident.web")
 
@@ -213,6 +216,8 @@ class CallbackServer(WebHookServer):
             for function in functions:
                 try:
                     return function.function(function.plugin, event)
+                except DomainError as exc:  # a sentence for the person, e.g. "This dialog was opened for someone else."
+                    return answer(event.webhook_id, inert(exc.message))
                 except Exception:
                     log.exception("handler %s failed on %s", function.name, event.webhook_id)
                     return apology(event.webhook_id)
@@ -223,10 +228,15 @@ class CallbackServer(WebHookServer):
 SORRY = "Sorry, something went wrong on the incident bot's side. It has been logged; please try again."
 
 
-def apology(webhook_id: str) -> dict[str, Any]:
-    """The polite answer for a failed handler, in the shape each kind of callback expects."""
+def answer(webhook_id: str, text: str) -> dict[str, Any]:
+    """Text for the person, in the shape each kind of callback expects."""
     if webhook_id.startswith("command:"):
-        return {"response_type": "ephemeral", "text": SORRY}
+        return {"response_type": "ephemeral", "text": text}
     if webhook_id.startswith("dialog:"):
-        return {"error": SORRY}
-    return {"ephemeral_text": SORRY}
+        return {"error": text}
+    return {"ephemeral_text": text}
+
+
+def apology(webhook_id: str) -> dict[str, Any]:
+    """The polite answer for a failed handler."""
+    return answer(webhook_id, SORRY)

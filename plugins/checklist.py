@@ -136,10 +136,7 @@ class Checklists(Plugin):
 
     @listen_webhook(r"^dialog:checklist_edit$")
     def edit_submitted(self, event):
-        try:
-            submitted = self.chat.submission(event)
-        except DomainError as exc:
-            return {"error": exc.message}
+        submitted = self.chat.submission(event)
         if submitted is None:
             return {}
         state, form, actor = submitted

@@ -85,10 +85,7 @@ class Incidents(Plugin):
 
     @listen_webhook(r"^dialog:start$")
     def start_dialog_submitted(self, event):
-        try:
-            submitted = self.chat.submission(event)
-        except DomainError as exc:
-            return {"error": exc.message}
+        submitted = self.chat.submission(event)
         if submitted is None:
             return {}
         state, form, actor = submitted

@@ -184,10 +184,7 @@ class Playbooks(Plugin):
 
     @listen_webhook(r"^dialog:playbook$")
     def dialog_submitted(self, event):
-        try:
-            submitted = self.chat.submission(event)
-        except DomainError as exc:
-            return {"error": exc.message}
+        submitted = self.chat.submission(event)
         if submitted is None:
             return {}
         state, form, actor = submitted

@@ -271,3 +271,14 @@ def test_archiving_the_channel_in_mattermost_ends_the_incident(world, bot, alice
     admin.close()
     wait_until(lambda: "Noisy alerts" not in command(alice, world, "/incident list"), 10)
     assert "Ended" in command(alice, world, "/incident info Noisy alerts")
+
+
+def test_a_dialog_opened_for_one_person_cannot_be_submitted_as_another(world, bot, alice, bob):
+    alice.run_command(world.town_square["id"], "/incident start")
+    opened = alice.wait_event("open_dialog")
+    dialog = opened["data"]["dialog"]
+    # bob got hold of alice's dialog (its state travels to her browser) and submits it himself
+    status, answer = bob.submit_dialog(dialog, {"name": "Not yours", "visibility": "public"},
+                                       channel_id=world.town_square["id"], team_id=world.team["id"])
+    assert status == 200 and "someone else" in answer.get("error", "")
+    assert world.double.channel_by_name(world.team["id"], "not-yours") is None
