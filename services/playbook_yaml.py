@@ -10,7 +10,7 @@
           - Page the on-call DBA
           - Check replication lag
 
-Import reads with `yaml.safe_load` only and names the first problem it finds.
+Import reads with a SafeLoader that also refuses aliases, and names the first problem it finds.
 """
 from __future__ import annotations
 
@@ -52,17 +52,38 @@ def export_playbook_yaml(playbook: Playbook) -> str:
 
 
 def _unknown(fields, allowed, where: str) -> None:
-    unknown = [str(k) for k in fields if k not in allowed]
+    unknown = [k for k in fields if k not in allowed]
     if unknown:
         raise Invalid(
-            f"Unknown field {unknown[0]!r} {where}; the fields are: {', '.join(allowed)}."
+            f"Unknown field {_show(unknown[0])} {where}; the fields are: {', '.join(allowed)}."
         )
+
+
+def _show(value) -> str:
+    """A value someone wrote, for a message: short scalars as written, anything else by kind.
+
+    Never the repr of a collection: YAML aliases can make a tiny file expand to gigabytes.
+    """
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value)
+        return text if len(text) <= 40 else text[:39] + "…"
+    return f"a {type(value).__name__}"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases (`&a` / `*a`): a playbook never needs them, and
+    they are how a few hundred bytes become a structure too big to look at."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 def _bool(document: dict, key: str, default: bool) -> bool:
     value = document.get(key, default)
     if not isinstance(value, bool):
-        raise Invalid(f"{key!r} must be true or false, not {value!r}.")
+        raise Invalid(f"{key!r} must be true or false, not {_show(value)}.")
     return value
 
 
@@ -79,7 +100,7 @@ def parse_playbook_yaml(text: str) -> _ParsedPlaybook:
     if len(text or "") > YAML_TEXT_MAX:
         raise Invalid(f"That YAML is {len(text)} characters long; the limit is {YAML_TEXT_MAX}.")
     try:
-        document = yaml.safe_load(text or "")
+        document = yaml.load(text or "", Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -108,7 +129,7 @@ def parse_playbook_yaml(text: str) -> _ParsedPlaybook:
         for item_number, item in enumerate(items, start=1):
             if not isinstance(item, str):
                 raise Invalid(
-                    f"Item {item_number} of checklist {number} is {item!r}, not text; put it in quotes."
+                    f"Item {item_number} of checklist {number} is {_show(item)}, not text; put it in quotes."
                 )
         checklist_title = raw.get("title")
         if not isinstance(checklist_title, str):

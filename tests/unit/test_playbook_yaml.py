@@ -6,7 +6,7 @@ import yaml
 
 from services import playbooks as pb
 from services.errors import Conflict, Invalid
-from services.playbook_yaml import export_playbook_yaml, import_playbook_yaml
+from services.playbook_yaml import export_playbook_yaml, import_playbook_yaml, parse_playbook_yaml
 from tests.unit.conftest import OTHER_TEAM, TEAM, person
 
 alice = person("alice")
@@ -114,3 +114,16 @@ def test_bad_yaml_is_refused_naming_the_problem(db, text, message):
 def test_huge_yaml_is_refused_before_parsing(db):
     with pytest.raises(Invalid, match="the limit is 200000"):
         import_playbook_yaml(alice, TEAM, "title: x\n" + "#" * 200_000)
+
+
+def test_a_tiny_file_of_yaml_aliases_is_refused_before_it_can_expand():
+    levels = ["&a [x,x,x,x,x,x,x,x,x,x]"] + [f"&{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(7)]
+    bomb = f"title: T\npublic: [{', '.join(levels)}]\n"
+    assert len(bomb) < 400
+    with pytest.raises(Invalid, match="aliases"):
+        parse_playbook_yaml(bomb)
+
+
+def test_a_wrong_value_is_named_by_its_kind_not_printed():
+    with pytest.raises(Invalid, match="not a list"):
+        parse_playbook_yaml("title: T\npublic: [1, 2]\n")
