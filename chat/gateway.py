@@ -133,28 +133,26 @@ class Mattermost:
     def is_system_admin(self, user_id: str) -> bool:
         return "system_admin" in self.user(user_id).get("roles", "").split()
 
-    def is_team_admin(self, team_id: str, user_id: str) -> bool:
-        def ask() -> bool:
+    def team_member(self, team_id: str, user_id: str) -> dict | None:
+        """The person's membership of the team, or None if they are not (or no longer) in it."""
+        def ask() -> dict | None:
             try:
                 member = self.call("GET", f"/teams/{team_id}/members/{user_id}")
             except MattermostError as exc:
-                if exc.status in (403, 404):
-                    return False
+                if exc.status in (400, 403, 404):
+                    return None
                 raise
-            if member.get("delete_at"):
-                return False  # left the team
-            return "team_admin" in (member.get("roles") or "").split() or bool(member.get("scheme_admin"))
+            return None if member.get("delete_at") else member
 
-        return self._cache.get(("team_admin", team_id, user_id), ask)
+        return self._cache.get(("team_member", team_id, user_id), ask) if team_id and user_id else None
 
     def is_team_member(self, team_id: str, user_id: str) -> bool:
-        try:
-            member = self.call("GET", f"/teams/{team_id}/members/{user_id}")
-        except MattermostError as exc:
-            if exc.status in (403, 404):
-                return False
-            raise
-        return not member.get("delete_at")
+        return self.team_member(team_id, user_id) is not None
+
+    def is_team_admin(self, team_id: str, user_id: str) -> bool:
+        member = self.team_member(team_id, user_id)
+        return member is not None and ("team_admin" in (member.get("roles") or "").split()
+                                       or bool(member.get("scheme_admin")))
 
     def is_channel_member(self, channel_id: str, user_id: str) -> bool:
         # Only a "yes" is cached: someone just /invite-d must count at once, and a removal

@@ -15,6 +15,8 @@ import json
 from typing import Any
 
 SIGNATURE_FIELD = "sig"
+CONTEXT = b"context"
+STATE = b"state"
 
 
 class ForgedPayload(Exception):
@@ -22,12 +24,13 @@ class ForgedPayload(Exception):
 
 
 def _canonical(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # ensure_ascii: escapes, so text from outside (lone surrogates included) always encodes
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _same(received: str, expected: str) -> bool:
-    """Constant-time compare that also survives non-ASCII junk (compare_digest rejects it on str)."""
-    return hmac.compare_digest(received.encode(), expected.encode())
+    """Constant-time compare that also survives junk from outside (non-ASCII, lone surrogates)."""
+    return hmac.compare_digest(received.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 class Signer:
@@ -36,14 +39,16 @@ class Signer:
             raise ValueError("the signing secret must not be empty")
         self._key = secret.encode() if isinstance(secret, str) else secret
 
-    def _mac(self, payload: dict[str, Any]) -> str:
-        return hmac.new(self._key, _canonical(payload), hashlib.sha256).hexdigest()
+    def _mac(self, kind: bytes, payload: dict[str, Any]) -> str:
+        # the kind is signed too: a dialog state (which the person's client sees) can never
+        # pass as a button context, nor the other way round
+        return hmac.new(self._key, kind + b"\n" + _canonical(payload), hashlib.sha256).hexdigest()
 
     def sign_context(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A button `context`: the payload's fields plus their signature."""
         if SIGNATURE_FIELD in payload:
             raise ValueError(f"{SIGNATURE_FIELD!r} is reserved")
-        return {**payload, SIGNATURE_FIELD: self._mac(payload)}
+        return {**payload, SIGNATURE_FIELD: self._mac(CONTEXT, payload)}
 
     def verify_context(self, context: Any) -> dict[str, Any]:
         """The signed fields of a context that came back from Mattermost.
@@ -56,7 +61,7 @@ class Signer:
         received = dict(context)
         signature = received.pop(SIGNATURE_FIELD)
         selected = received.pop("selected_option", None)
-        if not _same(signature, self._mac(received)):
+        if not _same(signature, self._mac(CONTEXT, received)):
             raise ForgedPayload("bad signature")
         if selected is not None:
             received["selected_option"] = selected
@@ -65,7 +70,7 @@ class Signer:
     def sign_state(self, payload: dict[str, Any]) -> str:
         """A dialog `state`: an opaque string that comes back unchanged on submit."""
         body = base64.urlsafe_b64encode(_canonical(payload)).decode().rstrip("=")
-        return f"{body}.{self._mac(payload)}"
+        return f"{body}.{self._mac(STATE, payload)}"
 
     def verify_state(self, state: Any) -> dict[str, Any]:
         if not isinstance(state, str) or state.count(".") != 1:
@@ -75,6 +80,6 @@ class Signer:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except ValueError:
             raise ForgedPayload("malformed state") from None
-        if not isinstance(payload, dict) or not _same(signature, self._mac(payload)):
+        if not isinstance(payload, dict) or not _same(signature, self._mac(STATE, payload)):
             raise ForgedPayload("bad signature")
         return payload

@@ -61,13 +61,13 @@ class CommandTokens:
         """
         with self._lock:
             expected = self._tokens.get(team_id)
-        if expected is None and self._fallback is not None:
+        if expected is None and self._fallback is not None and team_id:
             expected = self._fallback(team_id)  # registered by another replica meanwhile
             if expected:
                 self.set(team_id, expected)
         if not token or not expected:
             return False
-        return hmac.compare_digest(expected.encode(), token.encode())
+        return hmac.compare_digest(expected.encode(), token.encode("utf-8", "surrogatepass"))
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -155,7 +155,7 @@ class CallbackServer(WebHookServer):
             return _refuse(400, str(exc))
         try:
             webhook_id = self._authenticate(kind, request, body)
-        except ForgedPayload as exc:
+        except Exception as exc:  # forged, or junk that breaks the checks: refused all the same
             log.warning("refused a %s callback from %s: %s", kind, request.remote, exc)
             return _refuse(401, "this request was not issued by the incident bot")
         event = self._event(webhook_id, body)

@@ -26,7 +26,7 @@ from plugins.context import ChatContext, is_number, split_args
 from plugins.registry import CommandRequest, Reply, UsageError, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
-from render.text import safe
+from render.text import inert, safe
 from services import backstage, incidents, metrics, permissions
 from services.backstage import Filters
 from services.errors import DomainError, Invalid
@@ -145,7 +145,7 @@ class Backstage(Plugin):
             filters = view.filters_from_context(context.get("f") or {}, int(context.get("p") or 1))
             text, buttons = self.backstage_page(context["u"], context["t"], filters)
         except DomainError as exc:
-            return {"ephemeral_text": exc.message}
+            return {"ephemeral_text": inert(exc.message)}
         self.mm.ephemeral(body.get("channel_id", ""), context["u"], text, props={"attachments": buttons} if buttons else None)
         return {}
 

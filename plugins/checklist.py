@@ -156,7 +156,8 @@ class Checklists(Plugin):
             return {"errors": missing}
         try:
             if change == "add":
-                checklists.add_item(actor, incident, text, int(form.get("checklist") or 1))
+                where = str(form.get("checklist") or "1")
+                checklists.add_item(actor, incident, text, int(where) if is_number(where) else 1)
             elif change == "rename":
                 checklists.rename_item(actor, incident, item_id, text)
             elif change == "remove":
@@ -168,6 +169,7 @@ class Checklists(Plugin):
         except DomainError as exc:
             return {"error": inert(exc.message)}
         self.chat.refresh_checklist(incident)
+        self.chat.note_change(incident)
         return {}
 
     def _render(self, incident: Incident) -> dict:

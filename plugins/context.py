@@ -50,13 +50,19 @@ class ChatContext:
 
     # ---- who ---------------------------------------------------------------------------
     def actor(self, user_id: str, team_id: str) -> Actor:
+        """Who acts, in `team_id` only if they belong to it now.
+
+        The team may come from a signed button or dialog made while they were a member; if they
+        left since, they act as an outsider there (system admins keep their powers).
+        """
         user = self.mm.user(user_id)
+        member = self.mm.team_member(team_id, user_id)
         return Actor(
             user_id=user_id,
             username=user.get("username", ""),
-            team_id=team_id,
+            team_id=team_id if member is not None else "",
             is_system_admin="system_admin" in (user.get("roles") or "").split(),
-            is_team_admin=bool(team_id) and self.mm.is_team_admin(team_id, user_id),
+            is_team_admin=self.mm.is_team_admin(team_id, user_id),
             is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
         )
 
@@ -159,24 +165,35 @@ class ChatContext:
             if now - previous >= RACE_WINDOW or incident.id in self._refresh_pending:
                 return
             self._refresh_pending.add(incident.id)
-        timer = threading.Timer(REFRESH_DELAY, self._refresh_later, args=(incident,))
-        timer.daemon = True
-        timer.start()
+        self._schedule_refresh(incident)
 
     def _refresh_later(self, incident: Incident) -> None:
-        with self._locks_guard:
-            self._refresh_pending.discard(incident.id)
+        rendered_after = time.monotonic()
         try:
             self.refresh_checklist(incident)
         except Exception:
             log.exception("could not refresh the checklist of incident %s", incident.id)
         finally:
             db.close()  # this short-lived thread's own connection
+        with self._locks_guard:
+            self._refresh_pending.discard(incident.id)
+            # a change answered while this refresh rendered may land after it: once more
+            again = self._last_change.get(incident.id, 0.0) >= rendered_after
+            if again:
+                self._refresh_pending.add(incident.id)
+        if again:
+            self._schedule_refresh(incident)
+
+    def _schedule_refresh(self, incident: Incident) -> None:
+        timer = threading.Timer(REFRESH_DELAY, self._refresh_later, args=(incident,))
+        timer.daemon = True
+        timer.start()
 
 
 def is_number(text: str) -> bool:
-    """Digits a person typed; `"²".isdigit()` is true but `int("²")` fails."""
-    return text.isascii() and text.isdigit()
+    """A whole number a person typed: ASCII digits (`"²".isdigit()` is true but `int("²")`
+    fails), and few enough of them for a page, position or item number."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def split_args(text: str) -> list[str]:

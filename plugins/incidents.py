@@ -89,7 +89,8 @@ class Incidents(Plugin):
         if submitted is None:
             return {}
         state, form, actor = submitted
-        body, team_id = event.body, actor.team_id
+        body = event.body
+        team_id = state.get("t") or body.get("team_id", "")  # not actor.team_id: empty for an outsider
         try:
             playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
             visibility = form.get("visibility") or "playbook"
@@ -239,6 +240,7 @@ class Incidents(Plugin):
             ended = incidents.end_incident(actor, incident)
             self.mm.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
             self.chat.refresh_checklist(ended)
+            self.chat.note_change(ended)
             try:
                 self.mm.archive_channel(ended.channel_id)
             except MattermostError as exc:
@@ -298,6 +300,7 @@ class Incidents(Plugin):
             restarted = incidents.restart_incident(actor, incident)
             self.mm.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
             self.chat.refresh_checklist(restarted)
+            self.chat.note_change(restarted)
         return Reply(f"Incident **{safe(restarted.name)}** restarted in ~{restarted.channel_name}.")
 
     # ---- commander ---------------------------------------------------------------------------
@@ -317,6 +320,7 @@ class Incidents(Plugin):
                                              new_user_is_member=self.mm.is_channel_member(incident.channel_id, user["id"]))
         self.mm.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
         self.chat.refresh_checklist(changed)
+        self.chat.note_change(changed)
         return Reply(f"@{user['username']} is now the commander.")
 
     # ---- list and info -------------------------------------------------------------------------
@@ -381,8 +385,12 @@ class Incidents(Plugin):
     def reconnected(self, event) -> None:
         """Events missed while the websocket was down are never replayed: catch up."""
         self.mm.forget_all_memberships()  # someone may have left a private incident's channel
-        for incident in Incident.select().where(Incident.is_active == True):  # noqa: E712
-            self.follow_channel(incident)
+        # a list, not a cursor: the loop writes, and SQLite refuses a write under an open read
+        for incident in list(Incident.select().where(Incident.is_active == True)):  # noqa: E712
+            try:
+                self.follow_channel(incident)
+            except Exception:  # one incident's trouble must not stop the others' catch-up
+                log.exception("could not catch up with the channel of incident %s", incident.id)
 
     def follow_channel(self, incident: Incident) -> None:
         """Mirror what people did to the incident's channel in Mattermost.
@@ -390,20 +398,27 @@ class Incidents(Plugin):
         Converted to private: the incident is private for good. Archived while the incident
         was active (not by the bot ending it): the incident is over.
         """
-        try:
-            channel = self.mm.channel(incident.channel_id)
-        except MattermostError as exc:
-            log.warning("could not check the channel of incident %s: %s", incident.id, exc)
-            return
-        if channel.get("type") == "P" and incidents.make_private_for_good(incident):
-            log.info("incident %s became private for good", incident.id)
-        if channel.get("delete_at") and incidents.reload(incident).is_active:
-            bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id, is_system_admin=True)
+        # under the incident's lock: an /incident end and restart in between must not make this
+        # see the end's archive and then undo the restart
+        with self.chat.lock(incident.id):
             try:
-                incidents.end_incident(bot, incident)
+                channel = self.mm.channel(incident.channel_id)
+            except MattermostError as exc:
+                log.warning("could not check the channel of incident %s: %s", incident.id, exc)
+                return
+            current = incidents.reload(incident)
+            if channel.get("type") == "P" and not current.is_private and incidents.make_private_for_good(current):
+                log.info("incident %s became private for good", incident.id)
+            if channel.get("delete_at") and current.is_active:
+                bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id,
+                            is_system_admin=True)
+                try:
+                    ended = incidents.end_incident(bot, current)
+                except DomainError as exc:  # ended meanwhile
+                    log.info("incident %s not ended on archive: %s", incident.id, exc.message)
+                    return
                 log.info("incident %s ended because its channel was archived", incident.id)
-            except DomainError as exc:  # ended meanwhile
-                log.info("incident %s not ended on archive: %s", incident.id, exc.message)
+                self.chat.refresh_checklist(ended)
 
     @listen_event("user_added", "user_removed")
     def membership_changed(self, event) -> None:

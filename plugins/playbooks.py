@@ -188,7 +188,8 @@ class Playbooks(Plugin):
         if submitted is None:
             return {}
         state, form, actor = submitted
-        body, team_id = event.body, actor.team_id
+        body = event.body
+        team_id = state.get("t") or body.get("team_id", "")  # not actor.team_id: empty for an outsider
         title = " ".join(str(form.get("title") or "").split())
         try:
             specs = parse_checklists_text(str(form.get("checklists") or ""))

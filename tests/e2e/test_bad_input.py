@@ -36,6 +36,9 @@ CASES = [
     ("incident", "/incident commander @ghost", "no user called @\u2060ghost"),  # mentions in answers are inert
     ("incident", "/incident commander @a @b", "Usage"),
     ("incident", "/incident checkadd " + "y" * 600, "500"),
+    ("incident", "/incident checkmove 1 " + "9" * 5000, "not a position"),
+    ("incident", "/incident checkmove 1 ²", "not a position"),
+    ("town", "/incident backstage --page 100000000000000000000", "page"),
 ]
 
 

@@ -60,6 +60,9 @@ def test_forged_callbacks_are_refused(world, bot):
                   "user_id": world.users["alice"]["id"], "submission": {"name": "x"}}
     assert bot.post_raw("/hooks/dialog", json=submission).status_code == 401
 
+    junk = {**click, "context": {"a": "tick", "sig": "\udcff" * 64}}  # a lone surrogate: junk, not a crash
+    assert bot.post_raw("/hooks/action", json=junk).status_code == 401
+    assert bot.post_raw("/hooks/dialog", json={**submission, "state": "e30.\udcff"}).status_code == 401
     assert bot.post_raw("/hooks/action", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
     assert "Traceback" not in bot.log()
 
