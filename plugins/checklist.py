@@ -139,7 +139,7 @@ class Checklists(Plugin):
         submitted = self.chat.submission(event)
         if submitted is None:
             return {}
-        state, form, actor = submitted
+        state, form, actor, _ = submitted
         incident = Incident.get_or_none(Incident.id == state["i"])
         if incident is None:
             return {"error": "This incident no longer exists."}

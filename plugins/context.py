@@ -74,11 +74,13 @@ class ChatContext:
         """
         return self.signer.sign_state({"d": name, "u": user_id, **fields})
 
-    def submission(self, event) -> tuple[dict, dict, Actor] | None:
-        """A dialog submission's signed state, its form and who sent it; None if cancelled.
+    def submission(self, event) -> tuple[dict, dict, Actor, str] | None:
+        """A dialog submission's signed state, its form, who sent it and the team it is about;
+        None if cancelled.
 
         The team comes from the signed state when the dialog put it there (a dialog opened
-        from a DM prompt has no team of its own).
+        from a DM prompt has no team of its own). It is returned apart from the actor, whose
+        team is empty when they do not belong to it.
         """
         body = event.body
         if body.get("cancelled"):
@@ -87,7 +89,7 @@ class ChatContext:
         if body.get("user_id") != state.get("u"):
             raise Forbidden("This dialog was opened for someone else.")
         team_id = state.get("t") or body.get("team_id", "")
-        return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id)
+        return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id), team_id
 
     def zone(self, user_id: str) -> tzinfo:
         """The timezone this person reads dates in."""

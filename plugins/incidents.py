@@ -88,9 +88,8 @@ class Incidents(Plugin):
         submitted = self.chat.submission(event)
         if submitted is None:
             return {}
-        state, form, actor = submitted
+        state, form, actor, team_id = submitted
         body = event.body
-        team_id = state.get("t") or body.get("team_id", "")  # not actor.team_id: empty for an outsider
         try:
             playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
             visibility = form.get("visibility") or "playbook"

@@ -187,9 +187,8 @@ class Playbooks(Plugin):
         submitted = self.chat.submission(event)
         if submitted is None:
             return {}
-        state, form, actor = submitted
+        state, form, actor, team_id = submitted
         body = event.body
-        team_id = state.get("t") or body.get("team_id", "")  # not actor.team_id: empty for an outsider
         title = " ".join(str(form.get("title") or "").split())
         try:
             specs = parse_checklists_text(str(form.get("checklists") or ""))
