@@ -68,7 +68,7 @@ def main() -> int:
         return 1
     signer = Signer(settings.bot.signing_secret or records.signing_secret())
     bot = IncidentBot(settings, plugins(), signer, remember_command=records.remember_command,
-                      stored_command_token=records.command_token)
+                      stored_command_token=records.command_token, claim_event=records.claim_event)
     try:
         bot.run()
     except StartupError as exc:

@@ -53,7 +53,8 @@ def driver_options(settings: Settings) -> dict:
 
 
 class IncidentBot(Bot):
-    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None, stored_command_token=None):
+    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None, stored_command_token=None,
+                 claim_event=None):
         self.app_settings = settings
         self._setup_plugin_manager(plugins)
         self.settings = _FixedSettings(
@@ -83,6 +84,7 @@ class IncidentBot(Bot):
         )
         self.event_handler = None
         self.subcommands: dict = {}
+        self._claim_event = claim_event or (lambda key: True)
 
     # ---- start -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -100,7 +102,7 @@ class IncidentBot(Bot):
                 plugin.attach(self)
         self.event_handler = IncidentEventHandler(
             self.driver, settings=self.settings, plugin_manager=self.plugin_manager,
-            heartbeat_seconds=self.app_settings.bot.heartbeat_seconds,
+            heartbeat_seconds=self.app_settings.bot.heartbeat_seconds, claim=self._claim_event,
         )
         self.webhook_server.start_in_thread()
         base = self.app_settings.callback_base_url

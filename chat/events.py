@@ -44,10 +44,24 @@ def decode(frame: dict[str, Any]) -> dict[str, Any]:
     return {**frame, "data": data}
 
 
+def claim_key(frame: dict[str, Any]) -> str | None:
+    """What identifies an event whose handling has effects people see (a reply, a prompt), so
+    that replicas act on it once; None for events every replica must see (cache updates,
+    catching up after a reconnect), which are idempotent anyway."""
+    name, data = frame.get("event"), decode(frame)["data"]
+    if name == "posted" and data.get("channel_type") == "D":  # the bot's message listeners are DM-only
+        return f"posted:{(data.get('post') or {}).get('id', '')}"
+    if name in ("reaction_added", "reaction_removed"):
+        reaction = data.get("reaction") or {}
+        return f"{name}:{reaction.get('user_id')}:{reaction.get('post_id')}:{reaction.get('emoji_name')}:{reaction.get('create_at')}"
+    return None
+
+
 class IncidentEventHandler(EventHandler):
-    def __init__(self, *args, heartbeat_seconds: float = 30.0, **kwargs):
+    def __init__(self, *args, heartbeat_seconds: float = 30.0, claim: Callable[[str], bool] = lambda key: True, **kwargs):
         super().__init__(*args, **kwargs)
         self.heartbeat_seconds = heartbeat_seconds
+        self.claim = claim
         self.listeners: dict[str, list[Callable]] = defaultdict(list)
         for plugin in self.plugin_manager.plugins:
             for attribute in dir(type(plugin)):
@@ -68,6 +82,10 @@ class IncidentEventHandler(EventHandler):
             log.warning("ignored a websocket frame that is not JSON")
             return
         name = frame.get("event")
+        key = claim_key(frame)
+        if key is not None and not self._claimed(key):
+            log.debug("%s is handled by another replica", key)
+            return
         if name == "posted":
             try:
                 await self._handle_post(frame)
@@ -80,6 +98,13 @@ class IncidentEventHandler(EventHandler):
         event = decode(frame)
         for listener in listeners:
             self.driver.threadpool.add_task(self._run, listener, event)
+
+    def _claimed(self, key: str) -> bool:
+        try:
+            return self.claim(key)
+        except Exception:  # the database is away: better twice than never
+            log.exception("could not record event %s as handled", key)
+            return True
 
     @staticmethod
     def _run(listener: Callable, event: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ import secrets
 
 import peewee
 
-from .db import BaseModel
+from .db import BaseModel, db
 from .clock import now_ms
 from .fields import IdField
 
@@ -30,6 +30,30 @@ class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     description = peewee.CharField(max_length=200)
     applied_at = peewee.BigIntegerField()
+
+
+class HandledEvent(BaseModel):
+    """A websocket event one replica took on. Every replica receives every event; replicas
+    sharing the database act on one (a DM, a reaction) once: whoever records it first."""
+
+    key = peewee.CharField(max_length=200, primary_key=True)
+    at = peewee.BigIntegerField(index=True)
+
+
+HANDLED_EVENT_DAYS = 2
+
+
+def claim_event(key: str) -> bool:
+    """True for the one caller, across replicas, that gets to handle this event."""
+    at = now_ms()
+    try:
+        with db.atomic():
+            HandledEvent.create(key=key[:200], at=at)
+    except peewee.IntegrityError:
+        return False
+    if at % 1000 == 0:  # now and then, forget claims nobody can repeat any more
+        HandledEvent.delete().where(HandledEvent.at < at - HANDLED_EVENT_DAYS * 86_400_000).execute()
+    return True
 
 
 def remember_command(team_id: str, command_id: str, token: str) -> None:

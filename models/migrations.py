@@ -23,7 +23,7 @@ from typing import Callable
 import peewee
 from playhouse.migrate import SchemaMigrator
 
-from .bot import BotState, SchemaVersion, SlashCommand
+from .bot import BotState, HandledEvent, SchemaVersion, SlashCommand
 from .clock import now_ms
 from .db import db
 from .fields import IdField
@@ -52,7 +52,10 @@ ALL_MODELS = [
     Checklist,
     ChecklistItem,
     TimelineEvent,
+    HandledEvent,
 ]
+# Tables that later migrations create; migration 1 must not.
+LATER_TABLES = {HandledEvent}
 
 
 class _IncidentV1(peewee.Model):
@@ -82,7 +85,7 @@ class _IncidentV1(peewee.Model):
         table_name = "incident"
 
 
-V1_MODELS = [_IncidentV1 if model is Incident else model for model in ALL_MODELS]
+V1_MODELS = [_IncidentV1 if model is Incident else model for model in ALL_MODELS if model not in LATER_TABLES]
 
 # Arbitrary constant naming "this bot's migrations" among PostgreSQL advisory locks.
 ADVISORY_LOCK_KEY = 0x1C1DE17
@@ -115,9 +118,14 @@ def _add_incident_search_key_v2(migrator: SchemaMigrator) -> None:
         Incident.update(search_key=search_key(row[1])).where(Incident.id == row[0]).execute()
 
 
+def _create_handled_events_v3(migrator: SchemaMigrator) -> None:
+    migrator.database.create_tables([HandledEvent], safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
     Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
+    Migration(3, "handled_event: replicas act on each event once", _create_handled_events_v3),
 ]
 
 

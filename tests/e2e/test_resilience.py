@@ -84,3 +84,37 @@ def test_what_happened_while_the_bot_was_away_is_caught_up(world, bot, alice, bo
     wait_until(lambda: "Leaky while away" not in command(bob, world, "/incident list"), 10)
     assert "Archived while away" not in command(alice, world, "/incident list")
     assert "Ended" in command(alice, world, "/incident info Archived while away")
+
+
+def test_two_replicas_answer_each_person_once(world, alice, tmp_path):
+    """Both replicas receive every event; the one that records it first acts on it."""
+    database = os.environ.get("TEST_DATABASE_URL")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    first = BotProcess(world, shared, database_url=database).start().wait_ready()
+    second = BotProcess(world, shared, database_url=database).start().wait_ready()
+    try:
+        post = alice.post(world.town_square["id"], "Disk full on db-3")
+        alice.react(post["id"], "rotating_light")
+        alice.wait_event("ephemeral_message", lambda ev: "Start an incident" in str(ev["data"]["post"].get("props")))
+
+        dm = alice.driver.channels.create_direct_message_channel([alice.me["id"], world.bot_user["id"]])
+        question = alice.post(dm["id"], "help")
+        alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"]
+                         and ev["data"]["post"]["channel_id"] == dm["id"])
+
+        def passed_on(key: str) -> bool:
+            lines = (first.log() + second.log()).splitlines()
+            return any(key in line and "is handled by another replica" in line for line in lines)
+
+        # the replica that lost each event says so: only then is a duplicate answer ruled out
+        wait_until(lambda: passed_on(f"posted:{question['id']}"), 10)
+        wait_until(lambda: passed_on(f"reaction_added:{alice.me['id']}:{post['id']}:rotating_light"), 10)
+
+        prompts = [ev for ev in alice.events if ev["event"] == "ephemeral_message"
+                   and "Start an incident" in str(ev["data"]["post"].get("props"))]
+        replies = [ev for ev in alice.events if ev["event"] == "posted"
+                   and ev["data"]["post"]["user_id"] == world.bot_user["id"] and ev["data"]["post"]["channel_id"] == dm["id"]]
+        assert len(prompts) == 1 and len(replies) == 1
+    finally:
+        assert first.stop() == 0 and second.stop() == 0

@@ -15,13 +15,13 @@ def test_an_old_database_gets_search_keys_for_its_incidents(empty_db):
         "VALUES ('t', 'Ziggürat', 'ziggürat', 'c1', 'ziggurat', 'u', 'u', %s, %s, 1, '', 1)"
         % (("false", "true") if "Postgres" in type(empty_db).__name__ else ("0", "1"))
     )
-    assert migrate() == [2]
+    assert migrate(MIGRATIONS[:2]) == [2]
     assert Incident.get().search_key == "ziggurat"
-    assert migrate() == [] and applied_versions() == {1, 2}
+    assert migrate(MIGRATIONS[:2]) == [] and applied_versions() == {1, 2}
 
 
 def test_a_fresh_database_has_the_column_from_migration_2_only(empty_db):
-    assert migrate() == [1, 2]
+    assert migrate(MIGRATIONS[:2]) == [1, 2]
     created = Incident.create(team_id="t", name="Çà va", name_key="çà va", channel_id="c", channel_name="ca-va",
                               commander_id="u", creator_id="u", created_at=1)
     assert Incident.get_by_id(created.id).search_key == "ca va"
