@@ -10,6 +10,7 @@ Times are stored everywhere as integer milliseconds since the Unix epoch, UTC
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import peewee
@@ -137,3 +138,27 @@ class BaseModel(peewee.Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+# Arbitrary constant naming "an incident of this bot" among PostgreSQL advisory locks.
+INCIDENT_LOCK_SPACE = 0x1C1D
+
+
+@contextmanager
+def incident_lock(incident_id: int):
+    """Serialise one incident's lifecycle across replicas sharing a PostgreSQL database.
+
+    A session-level advisory lock on this thread's connection (re-entrant, like the
+    in-process lock callers hold around it). SQLite serves one process: nothing to do.
+    """
+    if not is_postgres():
+        yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+    try:
+        yield
+    finally:
+        try:
+            db.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+        except peewee.DatabaseError:
+            pass  # the connection is gone, and the server released its session locks with it

@@ -6,11 +6,12 @@ import logging
 import shlex
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timezone, tzinfo
 from collections import defaultdict
 
 from chat.gateway import Mattermost, MattermostError
-from models.db import db
+from models.db import db, incident_lock
 from models.incidents import Incident
 from render import checklist as checklist_view
 from render.dates import user_zone
@@ -128,10 +129,14 @@ class ChatContext:
         except MattermostError as exc:
             log.warning("could not send an ephemeral message: %s", exc)
 
-    def lock(self, incident_id: int) -> threading.RLock:
-        """Serialises this process's changes to one incident's message and lifecycle."""
+    @contextmanager
+    def lock(self, incident_id: int):
+        """Serialises changes to one incident's message and lifecycle: in this process, and
+        across replicas sharing a PostgreSQL database."""
         with self._locks_guard:
-            return self._locks[incident_id]
+            local = self._locks[incident_id]
+        with local, incident_lock(incident_id):
+            yield
 
     def channel_link(self, incident: Incident) -> str:
         return f"~{incident.channel_name}"

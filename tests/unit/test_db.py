@@ -53,3 +53,29 @@ def test_times_are_utc_milliseconds_and_naive_datetimes_count_as_utc():
     aware = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     assert to_ms(aware) == to_ms(datetime(2024, 5, 1, 10, 0))
     assert from_ms(to_ms(aware)) == aware
+
+
+def test_an_incident_lock_is_held_against_another_connection_until_released(db):
+    import threading
+
+    from models.db import incident_lock, is_postgres
+
+    if not is_postgres():
+        pytest.skip("one process on SQLite: the in-process lock is all there is")
+    order = []
+    inside = threading.Event()
+
+    def other_replica():
+        inside.wait()
+        with incident_lock(7):
+            order.append("other")
+        db.close()
+
+    thread = threading.Thread(target=other_replica)
+    thread.start()
+    with incident_lock(7):
+        inside.set()
+        thread.join(0.3)  # the other replica must still be waiting
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "other"]
