@@ -1,6 +1,6 @@
 """Start the incident bot: `python bot.py` (settings from settings.toml and the environment).
 
-Exit codes: 0 stopped on request; 1 Mattermost or the database stayed unreachable;
+Exit codes: 0 stopped on request; 1 Mattermost stayed unreachable, or the database cannot be opened;
 2 a setting is wrong (one line on stderr names it and the fix).
 """
 
