@@ -22,6 +22,23 @@ def _find_action(post, action_id):
     return None
 
 
+async def _ask_integration(url: str, config: dict, payload: dict) -> dict:
+    """POST a click or a dialog submission to the integration, as the server does: anything but
+    a 200 with a JSON body (or none) is the same integration error; a non-object answer is no-op."""
+    try:
+        reply = await integrations.call(url, config=config, json_body=payload,
+                                        headers={"Content-Type": "application/json"})
+    except integrations.IntegrationError as exc:
+        raise _integration_error(f"err={exc}")
+    if reply.status != 200:
+        raise _integration_error(f"status={reply.status}")
+    try:
+        answer = json.loads(reply.body) if reply.body.strip() else {}
+    except ValueError as exc:
+        raise _integration_error(f"err={exc}")
+    return answer if isinstance(answer, dict) else {}
+
+
 async def do_action(request):
     me = current_user(request)
     state = request.app[STATE]
@@ -68,19 +85,7 @@ async def do_action(request):
             payload["context"] = context
         url = action["integration"]["url"]
         config = dict(state.config)
-    try:
-        reply = await integrations.call(url, config=config, json_body=payload,
-                                        headers={"Content-Type": "application/json"})
-    except integrations.IntegrationError as exc:
-        raise _integration_error(f"err={exc}")
-    if reply.status != 200:
-        raise _integration_error(f"status={reply.status}")
-    try:
-        answer = json.loads(reply.body) if reply.body.strip() else {}
-    except ValueError as exc:
-        raise _integration_error(f"err={exc}")
-    if not isinstance(answer, dict):
-        answer = {}
+    answer = await _ask_integration(url, config, payload)
     with state.lock:
         update = answer.get("update")
         if isinstance(update, dict):
@@ -135,18 +140,7 @@ async def submit_dialog(request):
                    "team_id": team_id, "submission": body.get("submission") or {},
                    "cancelled": bool(body.get("cancelled"))}
         config = dict(state.config)
-    try:
-        reply = await integrations.call(body["url"], config=config, json_body=payload,
-                                        headers={"Content-Type": "application/json"})
-    except integrations.IntegrationError as exc:
-        raise _integration_error(f"err={exc}")
-    if reply.status != 200:
-        raise _integration_error(f"status={reply.status}")
-    try:
-        answer = json.loads(reply.body) if reply.body.strip() else {}
-    except ValueError as exc:
-        raise _integration_error(f"err={exc}")
-    return json_response(answer if isinstance(answer, dict) else {})
+    return json_response(await _ask_integration(body["url"], config, payload))
 
 
 def register(router: web.UrlDispatcher):
