@@ -9,6 +9,8 @@ import threading
 
 from aiohttp import web
 
+from tests.loopback import LoopbackServer
+
 
 class Sink:
     def __init__(self, delay: float = 0.0):
@@ -17,8 +19,6 @@ class Sink:
         self.batches: list[dict] = []
         self.auth: list[str] = []
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
         self.port = 0
 
     @property
@@ -46,29 +46,11 @@ class Sink:
             return b"\n".join(self.raw)
 
     def start(self) -> "Sink":
-        started = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            app = web.Application()
-            app.router.add_post("/v1/batch", self._batch)
-            self._runner = web.AppRunner(app)
-            loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]
-            started.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="telemetry-sink", daemon=True)
-        self._thread.start()
-        started.wait(10)
+        app = web.Application()
+        app.router.add_post("/v1/batch", self._batch)
+        self._server = LoopbackServer(app, "telemetry-sink").start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
+        self._server.stop()

@@ -1,9 +1,7 @@
 """A double seeded with the recording's own users/team, plus a loopback integration that
 answers the way each recorded `inbound` entry says."""
-import asyncio
 import collections
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ from aiohttp import web
 
 from mmdouble import MattermostDouble
 from mmdouble.testing import SimUser
+from tests.loopback import LoopbackServer, catch_all
 
 DATA = Path(__file__).parent / "data"
 TEAM_ID = "u4b11czrs3brbbuqe4m3jskahr"
@@ -32,7 +31,6 @@ class Integration:
         self.answers = collections.defaultdict(collections.deque)
         self.received = []
         self.url = ""
-        self._loop = None
 
     async def _handle(self, request):
         body = await request.read()
@@ -50,26 +48,12 @@ class Integration:
                             headers={"Content-Type": "application/json"})
 
     def start(self):
-        ready = threading.Event()
-
-        def run():
-            self._loop = asyncio.new_event_loop()
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            runner = web.AppRunner(app, access_log=None)
-            self._loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-            ready.set()
-            self._loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(10)
+        self._server = LoopbackServer(catch_all(self._handle), "contract-integration").start()
+        self.url = self._server.url
         return self
 
     def stop(self):
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._server.stop()
 
 
 class World:

@@ -1,12 +1,12 @@
 """A seeded double per test: team ops, admin/alice/bob and the bot, a town-square."""
 import asyncio
 import json
-import threading
 
 import pytest
 from aiohttp import web
 
 from mmdouble.testing import SimUser
+from tests.loopback import LoopbackServer, catch_all
 
 
 class World:
@@ -62,26 +62,12 @@ class Integration:
         return web.Response(status=status, body=json.dumps(obj).encode(), headers={"Content-Type": "application/json"})
 
     def start(self):
-        ready = threading.Event()
-
-        def run():
-            self.loop = asyncio.new_event_loop()
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            runner = web.AppRunner(app, access_log=None)
-            self.loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            self.loop.run_until_complete(site.start())
-            self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-            ready.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(10)
+        self._server = LoopbackServer(catch_all(self._handle), "double-integration").start()
+        self.url = self._server.url
         return self
 
     def stop(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._server.stop()
 
 
 @pytest.fixture
