@@ -64,8 +64,7 @@ def publish(name: str, **ids: Any) -> None:
             return
     notice = Notice(name, dict(ids))
     database = db.obj
-    after_commit = getattr(database, "after_commit", None) if database is not None else None
-    if after_commit is not None and database.in_transaction():
-        after_commit(lambda: _deliver(notice))
+    if database is not None and database.in_transaction():
+        database.after_commit(lambda: _deliver(notice))
     else:
         _deliver(notice)
