@@ -25,7 +25,7 @@ from chat.gateway import Mattermost
 from chat.signing import Signer
 from chat.web import CallbackServer, CommandTokens
 from config.settings import Settings
-from plugins.registry import collect
+from chat.registry import collect
 
 log = logging.getLogger("incident.bot")
 

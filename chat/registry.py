@@ -1,7 +1,7 @@
 """Subcommands of `/incident`, declared next to the code that handles them.
 
 A plugin method decorated with `@subcommand("start", usage=..., summary=...)` handles
-`/incident start ...`; `plugins/slash.py` finds them all and routes to them. Grep for
+`/incident start ...`; `chat/bot.py` collects them at start and `plugins/slash.py` routes to them. Grep for
 `@subcommand("start"` to find where a subcommand lives.
 """
 

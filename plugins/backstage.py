@@ -23,7 +23,7 @@ from mmpy_bot import Plugin, listen_webhook
 from chat.gateway import MattermostError, Upload
 from models.incidents import Incident
 from plugins.context import ChatContext, is_number, split_args
-from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import inert, safe

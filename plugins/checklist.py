@@ -8,7 +8,7 @@ from mmpy_bot import Plugin, listen_webhook
 
 from models.incidents import Incident
 from plugins.context import ChatContext, is_number, split_args
-from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
 from render.text import inert, safe
 from services import checklists, permissions

@@ -6,7 +6,7 @@ import re
 
 from mmpy_bot import Plugin, listen_to
 
-from plugins.registry import CommandRequest, Reply, subcommand
+from chat.registry import CommandRequest, Reply, subcommand
 from render import help as help_text
 
 

@@ -17,7 +17,7 @@ from chat.gateway import MattermostError
 from models.incidents import Incident
 from models.playbooks import Playbook
 from plugins.context import ChatContext, split_args
-from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import dialogs
 from render.dates import when
 from render.text import inert, safe

@@ -21,7 +21,7 @@ from chat.gateway import MattermostError, Upload
 from models import Playbook
 from models.playbooks import title_key
 from plugins.context import ChatContext, is_number
-from plugins.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
 from render.text import inert, safe
 from services import permissions, playbook_yaml, playbooks

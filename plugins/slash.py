@@ -13,7 +13,7 @@ from mmpy_bot import Plugin, listen_webhook
 from chat.events import listen_event
 from chat.gateway import MattermostError
 from chat.startup import StartupError
-from plugins.registry import CommandRequest, Reply, UsageError
+from chat.registry import CommandRequest, Reply, UsageError
 from render import help as help_text
 from render.text import inert
 from services.errors import DomainError
