@@ -8,6 +8,7 @@ the event's JSON-string fields (`post`, `reaction`, `channel`, `mentions`) alrea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -83,7 +84,8 @@ class IncidentEventHandler(EventHandler):
             return
         name = frame.get("event")
         key = claim_key(frame)
-        if key is not None and not self._claimed(key):
+        # the claim is a database write: on a worker thread, so heartbeats never wait behind it
+        if key is not None and not await asyncio.get_running_loop().run_in_executor(None, self._claimed, key):
             log.debug("%s is handled by another replica", key)
             return
         if name == "posted":

@@ -34,3 +34,30 @@ def test_migration_3_adds_the_table_to_an_older_database(empty_db):
     assert not empty_db.table_exists(HandledEvent._meta.table_name)
     assert migrate() == [3]
     assert empty_db.table_exists(HandledEvent._meta.table_name)
+
+
+def test_the_claim_runs_off_the_websocket_loop():
+    """Claiming is a database write; done on the loop, it would hold heartbeats behind SQLite."""
+    import asyncio
+    import json
+    import threading
+
+    from chat.events import IncidentEventHandler
+
+    claimed_on: list[threading.Thread] = []
+
+    def claim(key: str) -> bool:
+        claimed_on.append(threading.current_thread())
+        return False  # another replica has it: nothing else runs
+
+    handler = IncidentEventHandler.__new__(IncidentEventHandler)
+    handler.claim = claim
+    handler.listeners = {}
+    frame = {"event": "posted", "data": {"channel_type": "D", "post": json.dumps({"id": "p1"})}}
+
+    async def deliver() -> threading.Thread:
+        await handler._handle_event(json.dumps(frame))
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(deliver())
+    assert claimed_on and claimed_on[0] is not loop_thread
