@@ -64,7 +64,8 @@ def main() -> int:
     try:
         open_database(settings)
     except Exception as exc:  # the driver's own message names what failed
-        print(f"database: cannot open it ({exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); check DATABASE_URL", file=sys.stderr)
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"database: cannot open it ({exc.__class__.__name__}: {first_line}); check DATABASE_URL", file=sys.stderr)
         return 1
     signer = Signer(settings.bot.signing_secret or records.signing_secret())
     bot = IncidentBot(settings, plugins(), signer, remember_command=records.remember_command,
@@ -76,7 +77,8 @@ def main() -> int:
             print(f"startup: {exc}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
-        print(f"startup: cannot listen on {settings.bot.listen_host}:{settings.bot.listen_port} ({exc.strerror}); change BOT_LISTEN_PORT or BOT_LISTEN_HOST", file=sys.stderr)
+        print(f"startup: cannot listen on {settings.bot.listen_host}:{settings.bot.listen_port} ({exc.strerror}); "
+              "change BOT_LISTEN_PORT or BOT_LISTEN_HOST", file=sys.stderr)
         return 2
     return 0
 

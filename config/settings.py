@@ -150,7 +150,7 @@ def load(path: str | os.PathLike | None = None, environ: Mapping[str, str] | Non
                     f"unknown setting [{section}] {key} in {path}: the keys are {', '.join(known_keys)}"
                 )
         values = {}
-        for key, spec in known_keys.items():
+        for key in known_keys:
             kind = type(getattr(defaults, key))
             if env_name(section, key) in environ:
                 values[key] = _coerce(section, key, kind, environ[env_name(section, key)], "env")
@@ -167,7 +167,7 @@ def _check_http_url(value: str, name: str, what: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} must be an http:// or https:// URL of {what}, not {value!r}")
     try:
-        parts.port
+        _ = parts.port  # reading the port is what checks it
     except ValueError:
         raise SettingsError(f"{name} has an invalid port: {value!r}") from None
 

@@ -8,7 +8,8 @@ MESSAGES = {
     "api.context.invalid_body_param.app_error": "Invalid or missing {name} in request body.",
     "api.context.invalid_param.app_error": "Invalid {name} parameter.",
     "app.user.missing_account.const": "Unable to find the user.",
-    "app.user.get_by_username.app_error": "Unable to find an existing account matching your username for this team. This team may require an invite from the team owner to join.",
+    "app.user.get_by_username.app_error": ("Unable to find an existing account matching your username for this team. "
+                                            "This team may require an invite from the team owner to join."),
     "app.team.get_by_name.missing.app_error": "Unable to find the existing team.",
     "app.team.get.find.app_error": "Unable to find the existing team.",
     "app.team.get_member.missing.app_error": "No team member found for that user ID and team ID.",
@@ -45,7 +46,8 @@ MESSAGES = {
     "api.reaction.save.archived_channel.app_error": "You cannot react in an archived channel.",
     "api.command.disabled.app_error": "Commands have been disabled by the system admin.",
     "api.command.execute_command.start.app_error": "No command trigger found.",
-    "api.command.execute_command.not_found.app_error": "Command with a trigger of '{trigger}' not found. To send a message beginning with \"/\", try adding an empty space at the beginning of the message.",
+    "api.command.execute_command.not_found.app_error": ("Command with a trigger of '{trigger}' not found. To send a message beginning with \"/\", "
+                                                        "try adding an empty space at the beginning of the message."),
     "api.command.execute_command.failed.app_error": "Command with a trigger of '{trigger}' failed.",
     "api.command.execute_command.failed_resp.app_error": "Command with a trigger of '{trigger}' returned response {status_text}.",
     "api.command.duplicate_trigger.app_error": "This trigger word is already in use. Please choose another word.",

@@ -58,7 +58,8 @@ class Checklists(Plugin):
             return Reply(f"Item {words[0]} was already {verb}.")
         return self._changed(incident, f"Item {words[0]} {verb}: {safe(result.item.title)}")
 
-    @subcommand("checkadd", usage="/incident checkadd [<checklist>] <text>", summary="Adds an item (to checklist number <checklist>, default the first).", order=12)
+    @subcommand("checkadd", usage="/incident checkadd [<checklist>] <text>",
+                summary="Adds an item (to checklist number <checklist>, default the first).", order=12)
     def checkadd(self, request: CommandRequest) -> Reply:
         first, _, rest = request.args.partition(" ")
         checklist_index = 1
