@@ -1,19 +1,13 @@
-import os
-
 import pytest
 
-from mmdouble import MattermostDouble
-from tests.e2e.harness import BotProcess, build_world
+from tests.e2e.harness import build_world, running_bot, serving_double
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def double():
-    server = MattermostDouble(host="127.0.0.1", port=0)
-    server.start_in_thread()
-    yield server
-    server.stop()
+    yield from serving_double()
 
 
 @pytest.fixture
@@ -23,11 +17,7 @@ def world(double):
 
 @pytest.fixture
 def bot(world, tmp_path):
-    process = BotProcess(world, tmp_path, database_url=os.environ.get("TEST_DATABASE_URL")).start().wait_ready()
-    yield process
-    code = process.stop()
-    assert code == 0, f"the bot exited with {code} on SIGTERM:\n{process.log()}"
-    assert "Traceback" not in process.log(), process.log()
+    yield from running_bot(world, tmp_path)
 
 
 @pytest.fixture

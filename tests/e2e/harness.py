@@ -145,3 +145,20 @@ def run_bot_once(env_overrides: dict, timeout: float = 60) -> subprocess.Complet
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATTERMOST_", "BOT_", "DATABASE_"))}
     env.update(env_overrides)
     return subprocess.run([sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def running_bot(world, folder):
+    """A bot process for as long as a fixture lasts; it must stop cleanly and log no traceback."""
+    process = BotProcess(world, folder, database_url=os.environ.get("TEST_DATABASE_URL")).start().wait_ready()
+    yield process
+    code = process.stop()
+    assert code == 0, f"the bot exited with {code} on SIGTERM:\n{process.log()}"
+    assert "Traceback" not in process.log(), process.log()
+
+
+def serving_double():
+    """A Mattermost test double on a free loopback port, for as long as a fixture lasts."""
+    server = MattermostDouble(host="127.0.0.1", port=0)
+    server.start_in_thread()
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.e2e.harness import build_world, running_bot, serving_double
 from tests.e2e.steps import command, start
 
 CASES = [
@@ -42,7 +43,30 @@ CASES = [
 ]
 
 
-@pytest.fixture
+# None of the cases changes anything, so they share one server, one bot and one incident.
+@pytest.fixture(scope="module")
+def double():
+    yield from serving_double()
+
+
+@pytest.fixture(scope="module")
+def world(double):
+    return build_world(double)
+
+
+@pytest.fixture(scope="module")
+def bot(world, tmp_path_factory):
+    yield from running_bot(world, tmp_path_factory.mktemp("bad-input"))
+
+
+@pytest.fixture(scope="module")
+def alice(world):
+    user = world.person("alice")
+    yield user
+    user.close()
+
+
+@pytest.fixture(scope="module")
 def incident_channel(world, bot, alice):
     channel = start(alice, world, "Bad input drill")
     command(alice, world, "/incident checkadd first step", channel["id"])

@@ -14,8 +14,7 @@ import pytest
 import requests
 import yaml
 
-from mmdouble import MattermostDouble
-from tests.e2e.harness import BotProcess, build_world
+from tests.e2e.harness import build_world, running_bot, serving_double
 from tests.e2e.steps import bot_posts, button, checklist_text, command, start
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +25,7 @@ PEOPLE = ("admin", "alice", "bob", "carol", "dave", "tess")
 # ---- one world and one bot for the module ----------------------------------------------------
 @pytest.fixture(scope="module")
 def double():
-    server = MattermostDouble(host="127.0.0.1", port=0)
-    server.start_in_thread()
-    yield server
-    server.stop()
+    yield from serving_double()
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +51,7 @@ def world(double):
 
 @pytest.fixture(scope="module")
 def bot(world, tmp_path_factory):
-    process = BotProcess(world, tmp_path_factory.mktemp("playbooks"),
-                         database_url=os.environ.get("TEST_DATABASE_URL")).start().wait_ready()
-    yield process
-    code = process.stop()
-    assert code == 0, f"the bot exited with {code} on SIGTERM:\n{process.log()}"
-    assert "Traceback" not in process.log(), process.log()
+    yield from running_bot(world, tmp_path_factory.mktemp("playbooks"))
 
 
 @pytest.fixture(scope="module")
