@@ -64,10 +64,28 @@ def test_starting_from_a_reaction_quotes_the_post(world, bot, alice):
 
 
 def test_another_emoji_does_nothing(world, bot, alice):
+    def prompts():
+        return [ev for ev in list(alice.events) if ev["event"] == "ephemeral_message"
+                and "Start an incident" in str(ev["data"]["post"].get("props"))]
+
     post = alice.post(world.town_square["id"], "lunch?")
     alice.react(post["id"], "pizza")
-    alice.post(world.town_square["id"], "sync point")
-    assert not [ev for ev in alice.events if ev["event"] == "ephemeral_message"]
+    # sync point: the bot's answer to a later reaction, so it has seen (and ignored) the pizza
+    later = alice.post(world.town_square["id"], "sync point")
+    alice.react(later["id"], "rotating_light")
+    wait_until(lambda: prompts(), 10, bot.log)
+
+    # the one prompt is for the later post: its button opens the dialog named after that post
+    found = prompts()
+    assert len(found) == 1, f"the bot prompted {len(found)} times"
+    prompt = found[0]
+    action = button(prompt["data"]["post"], "Start incident")
+    status, _ = alice.click(prompt["data"]["post"]["id"], action["id"], cookie=action.get("cookie"))
+    assert status == 200
+    opened = alice.wait_event("open_dialog")
+    name_field = next(e for e in opened["data"]["dialog"]["dialog"]["elements"] if e["name"] == "name")
+    assert name_field["default"] == "sync point"
+    assert len(prompts()) == 1, "a prompt for the pizza came late"
 
 
 def test_starting_from_a_direct_message(world, bot, alice):
@@ -203,7 +221,11 @@ def test_a_channel_converted_to_private_makes_the_incident_private(world, bot, a
 
 def test_ending_and_restarting(world, bot, alice, bob):
     channel = start(alice, world, "Broken deploy")
-    assert "only members" in command(bob, world, "/incident restart broken-deploy").lower() or "still active" in command(bob, world, "/incident restart broken-deploy")
+    # bob is in the team but not in the incident's channel: the permission check comes before
+    # the "still active" one, so he learns he may not change it (and nothing about its state)
+    refused = command(bob, world, "/incident restart broken-deploy")
+    assert "Only members of ~broken-deploy and admins can change this incident" in refused, refused
+    assert "still active" not in refused
     assert "ended" in command(alice, world, "/incident end", channel["id"])
     assert world.double.channel(channel["id"])["delete_at"] > 0
     assert "Broken deploy" not in command(alice, world, "/incident list")
@@ -255,6 +277,18 @@ def test_editing_the_checklist_from_the_message(world, bot, alice, bob):
     world.double.add_channel_member(world.town_square["id"], bob.me["id"])
     status, _ = bob.click(post["id"], button(world.double.get_post(post["id"]), "Edit checklist")["id"])
     assert status == 403  # Mattermost itself refuses clicks from non-members
+
+    # the bot does not rely on that: a click that does reach it (its context signed by the bot,
+    # as stored on the message) from someone who is in the team but not in the channel is refused
+    stored = world.double.get_post(post["id"], include_integration=True)
+    signed = button(stored, "Edit checklist")["integration"]["context"]
+    bob.clear_events()
+    forwarded = bot.post_raw("/hooks/action", json={
+        "user_id": bob.me["id"], "user_name": "bob", "channel_id": channel["id"], "team_id": world.team["id"],
+        "post_id": post["id"], "type": "button", "trigger_id": "", "context": signed})
+    assert forwarded.status_code == 200
+    assert forwarded.json()["ephemeral_text"] == "Only members of ~memory-leak and admins can change this checklist."
+    assert "open_dialog" not in bob.event_names()
 
 
 def edit_options(person, world, post):

@@ -118,10 +118,22 @@ def test_a_full_queue_drops_with_a_log_line_and_never_blocks(caplog):
 
 def test_a_dead_endpoint_costs_the_action_nothing(db):
     client = rudder_client("key", "http://127.0.0.1:9", 10)  # nothing listens on port 9
-    telemetry = Telemetry(client, {"diagnosticID": "d"}).start()
+    described_on = []
+    person_thread = threading.current_thread()
+
+    def describe(notice):
+        described_on.append((notice.name, threading.current_thread()))
+        return telemetry_events.describe(notice)
+
+    telemetry = Telemetry(client, {"diagnosticID": "d"}, describe=describe).start()
     try:
         alice = person("alice", channels={"c"})
-        for n in range(30):
-            incidents.start_incident(alice, TEAM, f"Dead endpoint {n}", f"c{n}")
+        started = [incidents.start_incident(alice, TEAM, f"Dead endpoint {n}", f"c{n}") for n in range(30)]
+        # the notices did go to telemetry (and on to the dead endpoint) ...
+        wait_for(lambda: [name for name, _ in described_on].count("incident_created") == 30)
     finally:
         telemetry.stop()
+    # ... yet every action completed, and none of the sending ran on the person's thread
+    assert [i.name for i in started] == [f"Dead endpoint {n}" for n in range(30)]
+    assert all(i.id for i in started)
+    assert all(thread is not person_thread for _, thread in described_on)
