@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run demo test test-sqlite bench clean
+.PHONY: setup run demo test test-sqlite lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ demo: setup
 # Unit, contract and end-to-end tests. Set TEST_DATABASE_URL=postgresql://... to add PostgreSQL.
 test: setup
 	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
 
 bench: setup
 	$(BIN)/python bench/incident_bench.py
