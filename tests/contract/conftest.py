@@ -11,7 +11,9 @@ from mmdouble import MattermostDouble
 from mmdouble.testing import SimUser
 from tests.loopback import LoopbackServer, catch_all
 
-DATA = Path(__file__).parent / "data"
+# The real-server recordings live beside the repository (X/main and X/shared, locally and in CI);
+# they are read in place so there is no copy to drift out of sync.
+RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "mattermost-contract"
 TEAM_ID = "u4b11czrs3brbbuqe4m3jskahr"
 USERS = {
     "admin": dict(id="b5zo6x35q3btmrtmnqbg11r1ch", roles="system_user system_admin", email="admin@example.com"),
@@ -80,8 +82,18 @@ class World:
         self.integration.stop()
 
 
+@pytest.fixture(scope="session")
+def recordings() -> Path:
+    """The recordings folder; a missing one is a failure, never a silent skip."""
+    if not (RECORDINGS / "setup.json").is_file():
+        pytest.fail(f"Mattermost contract recordings not found at {RECORDINGS}: the contract tests read them "
+                    f"from the 'shared/mattermost-contract' folder beside the repository checkout "
+                    f"(<X>/main next to <X>/shared); check it out there.", pytrace=False)
+    return RECORDINGS
+
+
 @pytest.fixture(scope="module")
-def world():
+def world(recordings):
     w = World()
     yield w
     w.close()
