@@ -18,6 +18,8 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 import httpx
 
+from flows.port import ChatError
+
 log = logging.getLogger("incident.mattermost")
 
 CACHE_SECONDS = 30.0
@@ -25,12 +27,8 @@ MAX_CACHED = 10_000
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
 
 
-class MattermostError(Exception):
-    def __init__(self, status: int, error_id: str, message: str):
-        super().__init__(f"{status} {error_id}: {message}")
-        self.status = status
-        self.error_id = error_id
-        self.message = message
+class MattermostError(ChatError):
+    """What the server answered, when it was not a success (the port's error, from here)."""
 
 
 class _TTLCache:

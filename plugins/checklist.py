@@ -6,12 +6,12 @@ import logging
 
 from mmpy_bot import Plugin, listen_webhook
 
-from models.incidents import Incident
-from plugins.context import ChatContext, is_number, split_args
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from flows import checklists as flow
+from plugins.context import ChatContext, is_number, split_args
 from render import dialogs
 from render.text import inert, safe
-from services import checklists, permissions
+from services import checklists, incidents, permissions
 from services.checklists import TickOutcome
 from services.errors import DomainError, Invalid
 
@@ -33,11 +33,6 @@ class Checklists(Plugin):
         incident = self.chat.incident_here(request)
         return incident, self.chat.actor(request.user_id, incident.team_id)
 
-    def _changed(self, incident: Incident, note: str) -> Reply:
-        self.chat.refresh_checklist(incident)
-        self.chat.note_change(incident)
-        return Reply(note)
-
     # ---- commands ----------------------------------------------------------------------------
     @subcommand("check", usage="/incident check <item>", summary="Ticks an item (`3` or `2.3`).", order=10)
     def check(self, request: CommandRequest) -> Reply:
@@ -52,11 +47,11 @@ class Checklists(Plugin):
         if len(words) != 1:
             raise UsageError()
         incident, actor = self._incident_and_actor(request)
-        result = checklists.set_item_state(actor, incident, words[0], checked)
+        result = flow.tick(self.chat.flows, actor, incident, words[0], checked)
         verb = "ticked" if checked else "unticked"
         if result.outcome is TickOutcome.ALREADY:
             return Reply(f"Item {words[0]} was already {verb}.")
-        return self._changed(incident, f"Item {words[0]} {verb}: {safe(result.item.title)}")
+        return Reply(f"Item {words[0]} {verb}: {safe(result.item.title)}")
 
     @subcommand("checkadd", usage="/incident checkadd [<checklist>] <text>",
                 summary="Adds an item (to checklist number <checklist>, default the first).", order=12)
@@ -69,8 +64,8 @@ class Checklists(Plugin):
         if not text.strip():
             raise UsageError("Say what the item is.")
         incident, actor = self._incident_and_actor(request)
-        item = checklists.add_item(actor, incident, text, checklist_index)
-        return self._changed(incident, f"Added item {checklist_index}.{item.position + 1}: {safe(item.title)}")
+        item = flow.add_item(self.chat.flows, actor, incident, text, checklist_index)
+        return Reply(f"Added item {checklist_index}.{item.position + 1}: {safe(item.title)}")
 
     @subcommand("checkremove", usage="/incident checkremove <item>", summary="Removes an item.", order=13)
     def checkremove(self, request: CommandRequest) -> Reply:
@@ -78,8 +73,8 @@ class Checklists(Plugin):
         if len(words) != 1:
             raise UsageError()
         incident, actor = self._incident_and_actor(request)
-        item = checklists.remove_item(actor, incident, words[0])
-        return self._changed(incident, f"Removed item {words[0]}: {safe(item.title)}")
+        item = flow.remove_item(self.chat.flows, actor, incident, words[0])
+        return Reply(f"Removed item {words[0]}: {safe(item.title)}")
 
     @subcommand("checkrename", usage="/incident checkrename <item> <text>", summary="Renames an item.", order=14)
     def checkrename(self, request: CommandRequest) -> Reply:
@@ -87,8 +82,8 @@ class Checklists(Plugin):
         if not ref or not text.strip():
             raise UsageError()
         incident, actor = self._incident_and_actor(request)
-        item = checklists.rename_item(actor, incident, ref, text)
-        return self._changed(incident, f"Item {ref} is now: {safe(item.title)}")
+        item = flow.rename_item(self.chat.flows, actor, incident, ref, text)
+        return Reply(f"Item {ref} is now: {safe(item.title)}")
 
     @subcommand("checkmove", usage="/incident checkmove <item> <position>", summary="Moves an item to another position in its checklist.", order=15)
     def checkmove(self, request: CommandRequest) -> Reply:
@@ -97,34 +92,34 @@ class Checklists(Plugin):
             raise UsageError()
         position = _number(words[1], "position")
         incident, actor = self._incident_and_actor(request)
-        item = checklists.move_item(actor, incident, words[0], position)
-        return self._changed(incident, f"Moved {safe(item.title)} to position {position}.")
+        item = flow.move_item(self.chat.flows, actor, incident, words[0], position)
+        return Reply(f"Moved {safe(item.title)} to position {position}.")
 
     # ---- the buttons -------------------------------------------------------------------------
     @listen_webhook(r"^action:tick$")
     def tick_clicked(self, event):
         context, body = event.body["context"], event.body
-        incident = Incident.get_or_none(Incident.id == context["i"])
+        incident = incidents.by_id(context["i"])
         if incident is None:
             return {"ephemeral_text": "This incident no longer exists."}
         actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
-        try:
-            result = checklists.set_item_state(actor, incident, int(context["it"]), bool(context["c"]), seen_version=context.get("v"))
-        except DomainError as exc:
-            return {"ephemeral_text": inert(exc.message), "update": self._render(incident)}
-        answer = {"update": self._render(incident)}
-        if result.outcome is TickOutcome.ALREADY:
-            who = self.chat.username(result.item.checked_by) if result.item.checked_by else None
+        clicked = flow.click_item(self.chat.flows, actor, incident.id, int(context["it"]), bool(context["c"]),
+                                  seen_version=context.get("v"))
+        answer = {"update": clicked.message}
+        if clicked.refused is not None:
+            answer["ephemeral_text"] = inert(clicked.refused)
+        elif clicked.result.outcome is TickOutcome.ALREADY:
+            item = clicked.result.item
+            who = self.chat.username(item.checked_by) if item.checked_by else None
             state = f"already ticked by @{who}" if context["c"] else "already unticked"
-            answer["ephemeral_text"] = f"{safe(result.item.title)} was {state}; the checklist is up to date now."
-        elif result.view_was_stale:
+            answer["ephemeral_text"] = f"{safe(item.title)} was {state}; the checklist is up to date now."
+        elif clicked.result.view_was_stale:
             answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
-        self.chat.note_change(incident)
         return answer
 
     @listen_webhook(r"^action:edit_ask$")
     def edit_clicked(self, event):
-        incident = Incident.get_or_none(Incident.id == event.body["context"]["i"])
+        incident = incidents.by_id(event.body["context"]["i"])
         if incident is None or not incident.is_active:
             return {"ephemeral_text": "This incident has ended; restart it to change its checklist."}
         actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
@@ -141,7 +136,7 @@ class Checklists(Plugin):
         if submitted is None:
             return {}
         state, form, actor, _ = submitted
-        incident = Incident.get_or_none(Incident.id == state["i"])
+        incident = incidents.by_id(state["i"])
         if incident is None:
             return {"error": "This incident no longer exists."}
         change, text = form.get("change") or "add", str(form.get("text") or "").strip()
@@ -156,22 +151,18 @@ class Checklists(Plugin):
         if missing:
             return {"errors": missing}
         try:
+            flows = self.chat.flows
             if change == "add":
                 where = str(form.get("checklist") or "1")
-                checklists.add_item(actor, incident, text, int(where) if is_number(where) else 1)
+                flow.add_item(flows, actor, incident, text, int(where) if is_number(where) else 1)
             elif change == "rename":
-                checklists.rename_item(actor, incident, item_id, text)
+                flow.rename_item(flows, actor, incident, item_id, text)
             elif change == "remove":
-                checklists.remove_item(actor, incident, item_id)
+                flow.remove_item(flows, actor, incident, item_id)
             elif change == "move":
-                checklists.move_item(actor, incident, item_id, int(str(form["position"]).strip()))
+                flow.move_item(flows, actor, incident, item_id, int(str(form["position"]).strip()))
             else:
                 return {"errors": {"change": "Pick add, rename, remove or move."}}
         except DomainError as exc:
             return {"error": inert(exc.message)}
-        self.chat.refresh_checklist(incident)
-        self.chat.note_change(incident)
         return {}
-
-    def _render(self, incident: Incident) -> dict:
-        return self.chat.checklist_message(Incident.get_by_id(incident.id))

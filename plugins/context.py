@@ -1,31 +1,19 @@
-"""What every chat handler needs: who is acting, which incident is here, how to show it."""
+"""What every chat handler needs: who is acting, which incident is here, the flows."""
 
 from __future__ import annotations
 
 import logging
 import shlex
-import threading
-import time
-from contextlib import contextmanager
 from datetime import timezone, tzinfo
-from collections import defaultdict
 
 from chat.gateway import Mattermost, MattermostError
-from models.db import db, incident_lock
-from models.incidents import Incident
-from render import checklist as checklist_view
+from flows.context import FlowContext, Links
 from render.dates import user_zone
-from services import checklists, incidents
+from services import incidents
 from services.actor import Actor
 from services.errors import Forbidden, Invalid
 
 log = logging.getLogger("incident.plugins")
-
-# Two changes answered within this window (clicks, whose new message travels in the answer, and
-# commands, which patch it) may reach the message out of order; it is then re-rendered from the
-# database once more, REFRESH_DELAY later. Coalesced: at most one pending refresh per incident.
-RACE_WINDOW = 2.0
-REFRESH_DELAY = 0.5
 
 
 class ChatContext:
@@ -44,10 +32,8 @@ class ChatContext:
         self.base_url = bot.app_settings.callback_base_url
         self.site_url = bot.app_settings.mattermost.url.rstrip("/")
         self.emoji = bot.app_settings.bot.trigger_emoji
-        self._locks: dict[int, threading.RLock] = defaultdict(threading.RLock)
-        self._locks_guard = threading.Lock()
-        self._last_change: dict[int, float] = {}
-        self._refresh_pending: set[int] = set()
+        self.flows = FlowContext(self.mm, Links(sign=self.signer.sign_context, action_url=self.base_url + "/hooks/action",
+                                                dialog_url=self.base_url + "/hooks/dialog", site_url=self.site_url))
 
     # ---- who ---------------------------------------------------------------------------
     def actor(self, user_id: str, team_id: str) -> Actor:
@@ -100,10 +86,7 @@ class ChatContext:
             return timezone.utc
 
     def username(self, user_id: str) -> str:
-        try:
-            return self.mm.user(user_id).get("username", "unknown")
-        except MattermostError:
-            return "unknown"
+        return self.flows.username(user_id)
 
     def user_by_mention(self, text: str) -> dict:
         name = text.strip().lstrip("@")
@@ -113,7 +96,7 @@ class ChatContext:
         return user
 
     # ---- where -------------------------------------------------------------------------
-    def incident_here(self, request) -> Incident:
+    def incident_here(self, request):
         """The incident of the channel a command was typed in (of the command's own team)."""
         incident = incidents.incident_for_channel(request.channel_id)
         if incident is None or incident.team_id != request.team_id:
@@ -129,72 +112,8 @@ class ChatContext:
         except MattermostError as exc:
             log.warning("could not send an ephemeral message: %s", exc)
 
-    @contextmanager
-    def lock(self, incident_id: int):
-        """Serialises changes to one incident's message and lifecycle: in this process, and
-        across replicas sharing a PostgreSQL database."""
-        with self._locks_guard:
-            local = self._locks[incident_id]
-        with local, incident_lock(incident_id):
-            yield
-
-    def channel_link(self, incident: Incident) -> str:
-        return f"~{incident.channel_name}"
-
     def permalink(self, team_id: str, post_id: str) -> str:
-        team = self.mm.team(team_id)
-        return f"{self.site_url}/{team.get('name')}/pl/{post_id}"
-
-    # ---- the checklist message -----------------------------------------------------------
-    def checklist_message(self, incident: Incident) -> dict:
-        return checklist_view.checklist_message(
-            incident, checklists.checklists_of(incident), self.username, self.signer.sign_context,
-            self.base_url + "/hooks/action",
-        )
-
-    def refresh_checklist(self, incident: Incident) -> None:
-        """Re-render the checklist post from the database (serialised per incident)."""
-        if not incident.checklist_post_id:
-            return
-        with self.lock(incident.id):
-            fresh = Incident.get_by_id(incident.id)
-            message = self.checklist_message(fresh)
-            try:
-                self.mm.patch_post(fresh.checklist_post_id, message["message"], message["props"])
-            except MattermostError as exc:
-                log.warning("could not refresh the checklist of incident %s: %s", fresh.id, exc)
-
-    def note_change(self, incident: Incident) -> None:
-        now = time.monotonic()
-        with self._locks_guard:
-            previous = self._last_change.get(incident.id, 0.0)
-            self._last_change[incident.id] = now
-            if now - previous >= RACE_WINDOW or incident.id in self._refresh_pending:
-                return
-            self._refresh_pending.add(incident.id)
-        self._schedule_refresh(incident)
-
-    def _refresh_later(self, incident: Incident) -> None:
-        rendered_after = time.monotonic()
-        try:
-            self.refresh_checklist(incident)
-        except Exception:
-            log.exception("could not refresh the checklist of incident %s", incident.id)
-        finally:
-            db.close()  # this short-lived thread's own connection
-        with self._locks_guard:
-            self._refresh_pending.discard(incident.id)
-            # a change answered while this refresh rendered may land after it: once more
-            again = self._last_change.get(incident.id, 0.0) >= rendered_after
-            if again:
-                self._refresh_pending.add(incident.id)
-        if again:
-            self._schedule_refresh(incident)
-
-    def _schedule_refresh(self, incident: Incident) -> None:
-        timer = threading.Timer(REFRESH_DELAY, self._refresh_later, args=(incident,))
-        timer.daemon = True
-        timer.start()
+        return self.flows.permalink(team_id, post_id)
 
 
 def is_number(text: str) -> bool:

@@ -14,21 +14,19 @@ from mmpy_bot import Plugin, listen_to, listen_webhook
 
 from chat.events import listen_event
 from chat.gateway import MattermostError
-from models.incidents import Incident
-from models.playbooks import Playbook
-from plugins.context import ChatContext, split_args
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from flows import incidents as flow
+from flows.incidents import Started
+from plugins.context import ChatContext, split_args
 from render import dialogs
 from render.dates import when
 from render.text import inert, safe
-from services import checklists, incidents, naming, permissions, playbooks, timeline
-from services.actor import Actor
+from services import checklists, incidents, permissions, playbooks
 from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.incidents")
 
 START_USAGE = '/incident start [<name> [--playbook "<title>"] [--private|--public]]'
-CHANNEL_EXISTS = "store.sql_channel.save_channel.exists.app_error"
 
 
 class Incidents(Plugin):
@@ -45,8 +43,8 @@ class Incidents(Plugin):
         name, playbook_title, private = self.parse_start(request.args)
         actor = self.chat.actor(request.user_id, request.team_id)
         playbook = playbooks.find_playbook(actor, request.team_id, playbook_title) if playbook_title else None
-        incident = self.start_incident(actor, request.team_id, name, playbook=playbook, is_private=private)
-        return Reply(self.started(incident))
+        started = flow.start_incident(self.chat.flows, actor, request.team_id, name, playbook=playbook, is_private=private)
+        return Reply(self.started(started))
 
     @staticmethod
     def parse_start(args: str) -> tuple[str, str | None, bool | None]:
@@ -94,77 +92,22 @@ class Incidents(Plugin):
             playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
             visibility = form.get("visibility") or "playbook"
             private = None if visibility == "playbook" else visibility == "private"
-            incident = self.start_incident(actor, team_id, str(form.get("name") or ""), playbook=playbook, is_private=private,
+            started = flow.start_incident(self.chat.flows, actor, team_id, str(form.get("name") or ""), playbook=playbook, is_private=private,
                                            summary=str(form.get("summary") or ""), source_post_id=state.get("p") or None)
         except Invalid as exc:
             return {"errors": {"name": inert(exc.message)}}
         except DomainError as exc:
             return {"error": inert(exc.message)}
-        self.chat.tell(body.get("channel_id", ""), actor.user_id, self.started(incident))
+        self.chat.tell(body.get("channel_id", ""), actor.user_id, self.started(started))
         return {}
 
-    def start_incident(self, actor, team_id: str, name: str, *, playbook=None, is_private=None, summary: str = "",
-                       source_post_id: str | None = None) -> Incident:
-        plan = incidents.plan_incident(actor, team_id, name, playbook=playbook, is_private=is_private)
-        channel = self.create_channel(team_id, plan)
-        try:
-            if actor.user_id != self.mm.bot_user_id:
-                self.mm.add_member(channel["id"], actor.user_id)
-            incident = incidents.start_incident(actor, team_id, plan.name, channel["id"], playbook=playbook,
-                                                is_private=plan.is_private, summary=summary,
-                                                source_post_id=source_post_id, channel_name=channel["name"])
-        except Exception:
-            try:  # no orphan channel for an incident that was not recorded
-                self.mm.archive_channel(channel["id"])
-            except MattermostError as exc:
-                log.warning("could not archive the channel of an incident that failed to start: %s", exc)
-            raise
-        try:
-            self.announce(incident, actor, summary, source_post_id)
-        except MattermostError as exc:
-            # the incident exists; say so rather than invite a second one with a retry
-            log.warning("incident %s started but its messages could not be posted: %s", incident.id, exc)
-            incident.announce_failed = True
-        return incident
-
     @staticmethod
-    def started(incident: Incident) -> str:
+    def started(started: Started) -> str:
         """What the person who started it is told, with a link to the channel."""
-        note = f"Incident **{safe(incident.name)}** started in ~{incident.channel_name}."
-        if getattr(incident, "announce_failed", False):
+        note = f"Incident **{safe(started.incident.name)}** started in ~{started.incident.channel_name}."
+        if not started.announced:
             note += " Mattermost refused my first messages there, so its checklist message is missing; `/incident info` shows the checklist."
         return note
-
-    def create_channel(self, team_id: str, plan) -> dict:
-        name = plan.channel_name
-        for attempt in range(2):
-            try:
-                return self.mm.create_channel(team_id, name, plan.name, plan.is_private, purpose="Incident channel")
-            except MattermostError as exc:
-                if exc.error_id == CHANNEL_EXISTS and attempt == 0:
-                    name = naming.with_suffix(plan.channel_name)
-                    continue
-                if exc.error_id == CHANNEL_EXISTS:
-                    raise Invalid("A channel with that name already exists; choose another incident name.") from None
-                raise Invalid(f"Mattermost refused to create the channel ({exc.message}); try a shorter or simpler name.") from None
-
-    def announce(self, incident: Incident, actor, summary: str, source_post_id: str | None) -> None:
-        lines = [f"@{actor.username} started the incident **{safe(incident.name)}** and is its commander."]
-        if summary:
-            lines.append(f"> {safe(summary)}")
-        if source_post_id:
-            try:
-                post = self.mm.get_post(source_post_id)
-                quoted = "\n".join("> " + line for line in inert(post.get("message", "")).splitlines()[:20]) or "> (no text)"
-                lines.append(f"Started from a post by @{self.chat.username(post.get('user_id', ''))}:\n{quoted}\n"
-                             f"[Original post]({self.chat.permalink(incident.team_id, source_post_id)})")
-            except MattermostError:
-                lines.append("Started from a post that is no longer available.")
-        self.mm.post(incident.channel_id, "\n".join(lines))
-        message = self.chat.checklist_message(incident)
-        post = self.mm.post(incident.channel_id, message["message"], props=message["props"])
-        Incident.update(checklist_post_id=post["id"]).where(Incident.id == incident.id).execute()
-        incident.checklist_post_id = post["id"]
 
     # ---- start from a reaction --------------------------------------------------------------
     @listen_event("reaction_added")
@@ -214,14 +157,14 @@ class Incidents(Plugin):
             name, playbook_title, private = self.parse_start(args)
             actor = self.chat.actor(message.user_id, teams[0]["id"])
             playbook = playbooks.find_playbook(actor, teams[0]["id"], playbook_title) if playbook_title else None
-            incident = self.start_incident(actor, teams[0]["id"], name, playbook=playbook, is_private=private)
+            started = flow.start_incident(self.chat.flows, actor, teams[0]["id"], name, playbook=playbook, is_private=private)
         except UsageError as exc:
             self.mm.post(message.channel_id, f"{exc} Usage: `start <name> [--playbook \"<title>\"] [--private|--public]`".strip())
             return
         except DomainError as exc:
             self.mm.post(message.channel_id, inert(exc.message))
             return
-        self.mm.post(message.channel_id, self.started(incident))
+        self.mm.post(message.channel_id, self.started(started))
 
     # ---- end and restart ---------------------------------------------------------------------
     @subcommand("end", usage="/incident end", summary="Ends the incident of this channel and archives the channel.", order=2)
@@ -229,36 +172,18 @@ class Incidents(Plugin):
         if request.args:
             raise UsageError("Run it in the incident channel, without arguments.")
         incident = self.chat.incident_here(request)
-        self.end_incident(self.chat.actor(request.user_id, incident.team_id), incident)
+        flow.end_incident(self.chat.flows, self.chat.actor(request.user_id, incident.team_id), incident)
         return Reply(f"Incident **{safe(incident.name)}** ended; its channel is archived.")
-
-    def end_incident(self, actor, incident: Incident) -> Incident:
-        # ending (record, then archive) and restarting (restore, then record) must not
-        # interleave, or a restart could be undone by the archive of an end before it
-        with self.chat.lock(incident.id):
-            ended = incidents.end_incident(actor, incident)
-            self.mm.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
-            self.chat.refresh_checklist(ended)
-            self.chat.note_change(ended)
-            try:
-                self.mm.archive_channel(ended.channel_id)
-            except MattermostError as exc:
-                log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
-        return ended
-
-    @staticmethod
-    def restarts(incident: Incident) -> int:
-        return sum(1 for event in timeline.events_for(incident) if event.kind == "incident_restarted")
 
     @listen_webhook(r"^action:end_ask$")
     def end_button(self, event):
         context = event.body["context"]
-        incident = Incident.get_or_none(Incident.id == context["i"])
+        incident = incidents.by_id(context["i"])
         if incident is None or not incident.is_active:
             return {"ephemeral_text": "This incident has already ended."}
         # bound to this run of the incident: a confirmation left over from before a restart must not end it
         confirm = self.chat.signer.sign_context({"a": "end_confirm", "i": incident.id, "u": event.body.get("user_id"),
-                                                 "r": self.restarts(incident)})
+                                                 "r": incidents.restarts(incident)})
         props = {"attachments": [{"text": f"End **{safe(incident.name)}** and archive ~{incident.channel_name}?",
                                   "actions": [{"id": "endconfirm", "name": "Yes, end it", "type": "button", "style": "danger",
                                                "integration": {"url": self.chat.base_url + "/hooks/action", "context": confirm}}]}]}
@@ -270,13 +195,11 @@ class Incidents(Plugin):
         context = event.body["context"]
         if event.body.get("user_id") != context.get("u"):
             return {"ephemeral_text": "This confirmation was for someone else."}
-        incident = Incident.get_or_none(Incident.id == context["i"])
+        incident = incidents.by_id(context["i"])
         if incident is None:
             return {"ephemeral_text": "There is no such incident."}
-        if self.restarts(incident) != context.get("r"):
-            return {"ephemeral_text": "The incident was restarted since you asked; click *End incident* again to end it."}
         try:
-            self.end_incident(self.chat.actor(context["u"], incident.team_id), incident)
+            flow.end_confirmed(self.chat.flows, self.chat.actor(context["u"], incident.team_id), incident, context.get("r"))
         except DomainError as exc:
             return {"ephemeral_text": inert(exc.message)}
         return {"ephemeral_text": f"Incident **{safe(incident.name)}** ended."}
@@ -287,19 +210,7 @@ class Incidents(Plugin):
             raise UsageError("Say which incident.")
         actor = self.chat.actor(request.user_id, request.team_id)
         incident = incidents.find_incident(request.team_id, request.args, actor=actor)
-        incidents.require_change(actor, incident)
-        if incident.is_active:
-            return Reply(f"Incident **{safe(incident.name)}** is still active.")
-        with self.chat.lock(incident.id):
-            try:
-                self.mm.restore_channel(incident.channel_id)
-            except MattermostError as exc:
-                if exc.status != 400:  # 400: not archived, which is fine
-                    raise Invalid(f"Mattermost could not restore ~{incident.channel_name} ({exc.message}).") from None
-            restarted = incidents.restart_incident(actor, incident)
-            self.mm.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
-            self.chat.refresh_checklist(restarted)
-            self.chat.note_change(restarted)
+        restarted = flow.restart_incident(self.chat.flows, actor, incident)
         return Reply(f"Incident **{safe(restarted.name)}** restarted in ~{restarted.channel_name}.")
 
     # ---- commander ---------------------------------------------------------------------------
@@ -315,11 +226,7 @@ class Incidents(Plugin):
         if len(words) != 1:
             raise UsageError()
         user = self.chat.user_by_mention(words[0])
-        changed = incidents.change_commander(actor, incident, user["id"], new_username=user["username"],
-                                             new_user_is_member=self.mm.is_channel_member(incident.channel_id, user["id"]))
-        self.mm.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
-        self.chat.refresh_checklist(changed)
-        self.chat.note_change(changed)
+        flow.hand_over(self.chat.flows, actor, incident, user)
         return Reply(f"@{user['username']} is now the commander.")
 
     # ---- list and info -------------------------------------------------------------------------
@@ -363,9 +270,9 @@ class Incidents(Plugin):
         return Reply("\n".join(lines))
 
     @staticmethod
-    def playbook_origin(actor, incident: Incident) -> str:
+    def playbook_origin(actor, incident) -> str:
         """Which playbook (and version) the incident was started from, as far as the viewer may know."""
-        playbook = Playbook.get_or_none(Playbook.id == incident.playbook_id)
+        playbook = playbooks.by_id(incident.playbook_id)
         if playbook is None:
             return f"Started from a playbook that no longer exists (version {incident.playbook_version})"
         if not permissions.can_view_playbook(actor, playbooks.facts_for(playbook)):
@@ -378,46 +285,13 @@ class Incidents(Plugin):
     def channel_changed(self, event) -> None:
         incident = incidents.incident_for_channel(event["data"].get("channel_id", ""))
         if incident is not None:
-            self.follow_channel(incident)
+            flow.follow_channel(self.chat.flows, incident)
 
     @listen_event("hello")
     def reconnected(self, event) -> None:
         """Events missed while the websocket was down are never replayed: catch up."""
         self.mm.forget_all_memberships()  # someone may have left a private incident's channel
-        # a list, not a cursor: the loop writes, and SQLite refuses a write under an open read
-        for incident in list(Incident.select().where(Incident.is_active == True)):  # noqa: E712
-            try:
-                self.follow_channel(incident)
-            except Exception:  # one incident's trouble must not stop the others' catch-up
-                log.exception("could not catch up with the channel of incident %s", incident.id)
-
-    def follow_channel(self, incident: Incident) -> None:
-        """Mirror what people did to the incident's channel in Mattermost.
-
-        Converted to private: the incident is private for good. Archived while the incident
-        was active (not by the bot ending it): the incident is over.
-        """
-        # under the incident's lock: an /incident end and restart in between must not make this
-        # see the end's archive and then undo the restart
-        with self.chat.lock(incident.id):
-            try:
-                channel = self.mm.channel(incident.channel_id)
-            except MattermostError as exc:
-                log.warning("could not check the channel of incident %s: %s", incident.id, exc)
-                return
-            current = incidents.reload(incident)
-            if channel.get("type") == "P" and not current.is_private and incidents.make_private_for_good(current):
-                log.info("incident %s became private for good", incident.id)
-            if channel.get("delete_at") and current.is_active:
-                bot = Actor(user_id=self.mm.bot_user_id, username="incident bot", team_id=incident.team_id,
-                            is_system_admin=True)
-                try:
-                    ended = incidents.end_incident(bot, current)
-                except DomainError as exc:  # ended meanwhile
-                    log.info("incident %s not ended on archive: %s", incident.id, exc.message)
-                    return
-                log.info("incident %s ended because its channel was archived", incident.id)
-                self.chat.refresh_checklist(ended)
+        flow.catch_up(self.chat.flows)
 
     @listen_event("user_added", "user_removed")
     def membership_changed(self, event) -> None:

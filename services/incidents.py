@@ -1,8 +1,8 @@
 """Incident lifecycle: plan, start, end, restart, commander, privacy, lookup.
 
-The chat layer creates the channel; the services only record the incident. The
-intended order is `plan_incident` (validates and names the channel before anything
-exists in Mattermost), create the channel, then `start_incident`.
+The flows create the channel; the services only record the incident. The order is
+`plan_incident` (validates and names the channel before anything exists in
+Mattermost), create the channel, then `record_incident`.
 """
 from __future__ import annotations
 
@@ -79,16 +79,31 @@ def start_incident(
     is_private: bool | None = None,
     summary: str = "",
     source_post_id: str | None = None,
-    channel_name: str | None = None,
+) -> Incident:
+    """Plan and record at once, for a channel that already exists."""
+    plan = plan_incident(actor, team_id, name, playbook=playbook, is_private=is_private)
+    return record_incident(actor, team_id, plan, channel_id, plan.channel_name, playbook=playbook, summary=summary,
+                           source_post_id=source_post_id)
+
+
+def record_incident(
+    actor: Actor,
+    team_id: str,
+    plan: IncidentPlan,
+    channel_id: str,
+    channel_name: str,
+    *,
+    playbook: Playbook | None = None,
+    summary: str = "",
+    source_post_id: str | None = None,
 ) -> Incident:
     """Record a new active incident in `channel_id`, commanded by its creator.
 
-    Privacy defaults to the playbook's setting, or public without a playbook. The
-    playbook's current checklists are copied (and its id and version recorded);
-    without one the incident gets one empty checklist. `channel_name` is the name
-    the channel was actually created with (after a clash retry), default derived.
+    `plan` comes from `plan_incident` (privacy: the playbook's setting, or public without
+    one). The playbook's current checklists are copied (and its id and version recorded);
+    without one the incident gets one empty checklist. `channel_name` is the name the
+    channel was actually created with (after a clash retry).
     """
-    plan = plan_incident(actor, team_id, name, playbook=playbook, is_private=is_private)
     if Incident.select().where(Incident.channel_id == channel_id).exists():
         raise Conflict("This channel already belongs to an incident; start the new one in a new channel.")
     if playbook is not None:
@@ -102,7 +117,7 @@ def start_incident(
         with db.atomic():
             incident = Incident.create(
                 team_id=team_id, name=plan.name, name_key=name_key(plan.name), channel_id=channel_id,
-                channel_name=channel_name or plan.channel_name, commander_id=actor.user_id,
+                channel_name=channel_name, commander_id=actor.user_id,
                 creator_id=actor.user_id, is_private=plan.is_private, is_active=True, created_at=at,
                 playbook=playbook_id, playbook_version=playbook_version, summary=summary or "",
                 source_post_id=source_post_id, version=1,
@@ -116,6 +131,12 @@ def start_incident(
     except peewee.IntegrityError:
         raise Conflict("This channel already belongs to an incident; start the new one in a new channel.") from None
     return incident
+
+
+def set_checklist_post(incident: Incident, post_id: str) -> None:
+    """The post that shows the incident's checklist (posted once, patched from then on)."""
+    Incident.update(checklist_post_id=post_id).where(Incident.id == incident.id).execute()
+    incident.checklist_post_id = post_id
 
 
 def require_change(actor: Actor, incident: Incident) -> None:
@@ -198,6 +219,20 @@ def make_private_for_good(incident: Incident) -> bool:
         if changed:
             timeline.record(incident, "made_private", None)
     return bool(changed)
+
+
+def by_id(incident_id: int) -> Incident | None:
+    return Incident.get_or_none(Incident.id == incident_id)
+
+
+def active_incidents() -> list[Incident]:
+    """Every active incident of every team (a list: callers write while they go through it)."""
+    return list(Incident.select().where(Incident.is_active == True))  # noqa: E712
+
+
+def restarts(incident: Incident) -> int:
+    """How many times the incident was restarted: a confirmation is bound to one run."""
+    return sum(1 for event in timeline.events_for(incident) if event.kind == "incident_restarted")
 
 
 def incident_for_channel(channel_id: str) -> Incident | None:

@@ -72,6 +72,11 @@ def checklists_of(playbook: Playbook, version: int | None = None) -> list[Checkl
     return specs
 
 
+def by_id(playbook_id: int | None) -> Playbook | None:
+    """Any playbook, deleted ones too (for the record of what an incident came from)."""
+    return Playbook.get_or_none(Playbook.id == playbook_id) if playbook_id is not None else None
+
+
 def get_playbook(actor: Actor, playbook_id: int) -> Playbook:
     """A playbook the actor may see; private ones the actor may not see are 'not found'."""
     playbook = Playbook.get_or_none(Playbook.id == playbook_id)

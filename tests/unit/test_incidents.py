@@ -177,7 +177,8 @@ def test_incidents_are_found_by_name_or_channel_name_in_any_case(db):
 
 def test_two_incidents_with_one_name_need_the_channel_name(db):
     start(name="DB down", channel="c1")
-    second = start(name="db down", channel="c2", channel_name="db-down-x7k2")
+    plan = svc.plan_incident(alice, TEAM, "db down")  # its channel name was taken: created with a suffix
+    second = svc.record_incident(alice, TEAM, plan, "c2", "db-down-x7k2")
     with pytest.raises(Invalid, match=r"'DB DOWN' matches several incidents: db down \(~db-down-x7k2\), DB down \(~db-down\); use the channel name"):
         svc.find_incident(TEAM, "DB DOWN")
     assert svc.find_incident(TEAM, "db-down-x7k2").id == second.id

@@ -1,0 +1,145 @@
+"""Keeps every incident's checklist message equal to the database: one worker, latest state.
+
+A change anywhere (a click, a command, a timer, an alert) marks its incident dirty. One worker
+thread publishes dirty incidents: it reads the incident as it is *then*, renders it and patches
+the post. Marks that arrive while a publish is waiting are folded into it; marks that arrive
+while it runs cause one more. Publishes of one incident happen one after another, under the
+incident's lock (which other replicas share on PostgreSQL), so an older render never lands
+after a newer one from this worker.
+
+A click is answered with the new message inside the HTTP answer, which Mattermost applies when
+it gets there. Two changes answered close together may reach the message out of order, so when
+a change follows another within `race_window`, the message is published once more `settle`
+seconds later, from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+log = logging.getLogger("incident.checklist_sync")
+
+RACE_WINDOW = 2.0
+SETTLE = 0.5
+WAIT = 10.0
+
+
+class ChecklistSync:
+    def __init__(self, publish: Callable[[int], None], *, race_window: float = RACE_WINDOW, settle: float = SETTLE,
+                 clock: Callable[[], float] = time.monotonic, on_idle: Callable[[], None] = lambda: None):
+        """`publish(incident_id)` renders the incident's current state onto its message;
+        `on_idle` runs when the worker has nothing left to do (it closes the worker's
+        database connection)."""
+        self._publish = publish
+        self._race_window = race_window
+        self._settle = settle
+        self._clock = clock
+        self._on_idle = on_idle
+        self._cond = threading.Condition()
+        self._due: dict[int, float] = {}        # incident -> when to publish next
+        self._follow_up: dict[int, float] = {}  # incident -> one more publish, after the next
+        self._marked: dict[int, int] = {}       # incident -> marks so far
+        self._published: dict[int, int] = {}    # incident -> marks covered by a finished publish
+        self._last_change: dict[int, float] = {}
+        self._stopped = False
+        self._worker: threading.Thread | None = None
+
+    # ---- marks -------------------------------------------------------------------------
+    def changed(self, incident_id: int, *, wait: bool = False) -> None:
+        """A change is committed and not on the message yet: publish now. With `wait`, return
+        once a publish that read the database after this call has finished (or after WAIT)."""
+        with self._cond:
+            self._ensure_worker()
+            now = self._clock()
+            self._due[incident_id] = min(self._due.get(incident_id, now), now)
+            self._note(incident_id, now)
+            self._marked[incident_id] = mark = self._marked.get(incident_id, 0) + 1
+            self._cond.notify_all()
+            if wait:
+                self._cond.wait_for(lambda: self._stopped or incident_id not in self._marked
+                                    or self._published.get(incident_id, 0) >= mark, WAIT)
+
+    def answered(self, incident_id: int) -> None:
+        """A click's answer carries the new message; only a close second change needs us."""
+        with self._cond:
+            self._ensure_worker()
+            self._note(incident_id, self._clock())
+            self._cond.notify_all()
+
+    def _note(self, incident_id: int, now: float) -> None:
+        previous = self._last_change.get(incident_id)
+        self._last_change[incident_id] = now
+        if previous is not None and now - previous < self._race_window:
+            settle_at = now + self._settle
+            self._follow_up[incident_id] = max(self._follow_up.get(incident_id, settle_at), settle_at)
+
+    # ---- the worker ----------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        if self._worker is None and not self._stopped:
+            self._worker = threading.Thread(target=self._run, name="checklist-sync", daemon=True)
+            self._worker.start()
+
+    def _next(self) -> tuple[int, int] | None:
+        """The incident to publish now and the marks it will cover; None once stopped."""
+        with self._cond:
+            while not self._stopped:
+                now = self._clock()
+                for incident_id in list(self._follow_up):
+                    if incident_id not in self._due:  # a follow-up waits for the publish before it
+                        self._due[incident_id] = self._follow_up.pop(incident_id)
+                if self._due:
+                    incident_id, at = min(self._due.items(), key=lambda entry: entry[1])
+                    if at <= now:
+                        del self._due[incident_id]
+                        if self._follow_up.get(incident_id, now + 1) <= now:
+                            del self._follow_up[incident_id]  # this publish is late enough for it
+                        return incident_id, self._marked.get(incident_id, 0)
+                    self._cond.wait(at - now)
+                    continue
+                self._forget_quiet(now)
+                self._cond.release()
+                try:
+                    self._on_idle()
+                finally:
+                    self._cond.acquire()
+                if not self._due and not self._follow_up and not self._stopped:
+                    self._cond.wait()
+            return None
+
+    def _forget_quiet(self, now: float) -> None:
+        """Incidents published and untouched for a race window need no memory of them."""
+        for incident_id, at in list(self._last_change.items()):
+            if now - at >= self._race_window and incident_id not in self._due:
+                del self._last_change[incident_id]
+                self._marked.pop(incident_id, None)
+                self._published.pop(incident_id, None)
+
+    def _run(self) -> None:
+        while True:
+            job = self._next()
+            if job is None:
+                return
+            incident_id, covers = job
+            try:
+                self._publish(incident_id)
+            except Exception:
+                log.exception("could not publish the checklist of incident %s", incident_id)
+            with self._cond:
+                if incident_id in self._marked:
+                    self._published[incident_id] = max(self._published.get(incident_id, 0), covers)
+                self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=2)
+
+    @property
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._due and not self._follow_up

@@ -1,0 +1,49 @@
+"""What the flows need from Mattermost, and nothing more.
+
+`chat.gateway.Mattermost` implements it against a real server; tests can hand the flows a
+fake. Flows never import the chat layer: they see Mattermost only through this port.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class ChatError(Exception):
+    """Mattermost refused or failed a call: its HTTP status and its error id."""
+
+    def __init__(self, status: int, error_id: str, message: str):
+        super().__init__(f"{status} {error_id}: {message}")
+        self.status = status
+        self.error_id = error_id
+        self.message = message
+
+
+class ChatPort(Protocol):
+    @property
+    def bot_user_id(self) -> str: ...
+
+    def user(self, user_id: str) -> dict[str, Any]: ...
+
+    def team(self, team_id: str) -> dict[str, Any]: ...
+
+    def channel(self, channel_id: str) -> dict[str, Any]: ...
+
+    def is_channel_member(self, channel_id: str, user_id: str) -> bool: ...
+
+    def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "",
+                       header: str = "") -> dict[str, Any]: ...
+
+    def add_member(self, channel_id: str, user_id: str) -> None: ...
+
+    def archive_channel(self, channel_id: str) -> None: ...
+
+    def restore_channel(self, channel_id: str) -> dict[str, Any]: ...
+
+    def post(self, channel_id: str, message: str, props: dict[str, Any] | None = None, root_id: str = "",
+             file_ids: list[str] | None = None) -> dict[str, Any]: ...
+
+    def get_post(self, post_id: str) -> dict[str, Any]: ...
+
+    def patch_post(self, post_id: str, message: str | None = None,
+                   props: dict[str, Any] | None = None) -> dict[str, Any]: ...

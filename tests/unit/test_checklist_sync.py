@@ -1,0 +1,149 @@
+"""The checklist message follows the database: bursts coalesce, the last render is the newest."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flows.checklist_sync import ChecklistSync
+from flows.locks import IncidentLocks
+
+
+class Message:
+    """An incident's stored version and the version its message shows."""
+
+    def __init__(self, slow: float = 0.0):
+        self.stored = 0
+        self.shown: list[int] = []
+        self.slow = slow
+        self.publishing = threading.Event()
+
+    def change(self) -> None:
+        self.stored += 1
+
+    def publish(self, incident_id: int) -> None:
+        seen = self.stored  # read, then render and patch: the slow part
+        self.publishing.set()
+        time.sleep(self.slow)
+        self.shown.append(seen)
+
+
+def settled(sync: ChecklistSync, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not sync.idle and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the last publish, picked just now, finishing
+    assert sync.idle
+
+
+def test_a_waiting_change_returns_once_the_message_shows_it():
+    message = Message(slow=0.05)
+    sync = ChecklistSync(message.publish, race_window=0)
+    try:
+        message.change()
+        sync.changed(1, wait=True)
+        assert message.shown == [1]
+    finally:
+        sync.stop()
+
+
+def test_a_burst_of_changes_is_one_or_two_publishes_and_ends_on_the_newest():
+    message = Message(slow=0.05)
+    sync = ChecklistSync(message.publish, race_window=0)
+    try:
+        message.change()
+        sync.changed(1)
+        message.publishing.wait(2)
+        for _ in range(20):  # all while the first publish runs
+            message.change()
+            sync.changed(1)
+        settled(sync)
+        assert message.shown == [1, 21]
+    finally:
+        sync.stop()
+
+
+def test_many_people_waiting_on_one_incident_share_a_publish():
+    message = Message(slow=0.05)
+    sync = ChecklistSync(message.publish, race_window=0)
+    try:
+        def someone_ticks():
+            message.change()
+            sync.changed(1, wait=True)
+
+        people = [threading.Thread(target=someone_ticks) for _ in range(10)]
+        for person in people:
+            person.start()
+        for person in people:
+            person.join()
+        assert message.shown[-1] == 10
+        assert len(message.shown) < 10
+    finally:
+        sync.stop()
+
+
+def test_a_click_answered_right_after_another_change_is_published_again_after_settling():
+    message = Message()
+    sync = ChecklistSync(message.publish, race_window=5, settle=0.2)
+    try:
+        message.change()
+        sync.answered(1)  # its answer carried the message: nothing to publish
+        time.sleep(0.1)
+        assert message.shown == []
+        message.change()
+        sync.answered(1)  # a second answer close behind may overtake the first in Mattermost
+        settled(sync)
+        assert message.shown == [2]
+    finally:
+        sync.stop()
+
+
+def test_a_lone_click_costs_no_publish():
+    message = Message()
+    sync = ChecklistSync(message.publish, race_window=5, settle=0.05)
+    try:
+        message.change()
+        sync.answered(1)
+        time.sleep(0.2)
+        assert message.shown == []
+    finally:
+        sync.stop()
+
+
+def test_a_failing_publish_does_not_stop_the_worker():
+    shown = []
+
+    def publish(incident_id):
+        if incident_id == 1:
+            raise RuntimeError("Mattermost is down")
+        shown.append(incident_id)
+
+    sync = ChecklistSync(publish, race_window=0)
+    try:
+        sync.changed(1, wait=True)
+        sync.changed(2, wait=True)
+        assert shown == [2]
+    finally:
+        sync.stop()
+
+
+def test_quiet_incidents_are_forgotten():
+    sync = ChecklistSync(lambda incident_id: None, race_window=0.05)
+    try:
+        for incident_id in range(50):
+            sync.changed(incident_id, wait=True)
+        time.sleep(0.1)
+        sync.changed(99, wait=True)
+        assert set(sync._marked) <= {99} and set(sync._last_change) <= {99}
+    finally:
+        sync.stop()
+
+
+def test_incident_locks_are_dropped_when_nobody_holds_them():
+    locks = IncidentLocks()
+    with locks.hold(1):
+        with locks.hold(1):  # re-entrant
+            assert len(locks) == 1
+        with locks.hold(2):
+            assert len(locks) == 2
+    assert len(locks) == 0
