@@ -10,8 +10,10 @@ This is mmpy-bot's `WebHookServer`, extended in three ways the product needs:
 
 Handlers are mmpy-bot `listen_webhook` functions that *return* their answer. The webhook id
 they listen to is `command:<trigger>`, `action:<name>` or `dialog:<name>`, the name coming
-from the signed payload, so a plugin never sees an unverified request. A handler may raise a
-`DomainError`: its message reaches the person in the shape the callback needs.
+from the signed payload, so a plugin never sees an unverified request. A button's context and
+a dialog's state reach the handler as typed values (`render.callbacks`), already checked to
+belong to the person who sent them. A handler may raise a `DomainError`: its message reaches
+the person in the shape the callback needs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from mmpy_bot.webhook_server import WebHookServer
 from mmpy_bot.wrappers import ActionEvent, WebHookEvent
 
 from chat.signing import ForgedPayload, Signer
+from render import callbacks
 from render.text import inert
 from services.errors import DomainError
 
@@ -158,6 +161,9 @@ class CallbackServer(WebHookServer):
         except Exception as exc:  # forged, or junk that breaks the checks: refused all the same
             log.warning("refused a %s callback from %s: %s", kind, request.remote, exc)
             return _refuse(401, "this request was not issued by the incident bot")
+        refusal = self._not_theirs(body)
+        if refusal is not None:
+            return _json(answer(webhook_id, refusal))
         event = self._event(webhook_id, body)
         started = time.perf_counter()
         response = await asyncio.get_running_loop().run_in_executor(self._executor, self._dispatch, event)
@@ -188,14 +194,20 @@ class CallbackServer(WebHookServer):
             trigger = str(body.get("command") or "").lstrip("/")
             return f"command:{trigger}"
         if kind == "action":
-            signed = self.signer.verify_context(body.get("context"))
-            body["context"] = signed
-            return f"action:{signed.get('a', '')}"
+            body["context"] = callbacks.read("action", self.signer.verify_context(body.get("context")))
+            return f"action:{body['context'].name}"
         if kind == "dialog":
-            signed = self.signer.verify_state(body.get("state"))
-            body["state"] = signed
-            return f"dialog:{signed.get('d', '')}"
+            body["state"] = callbacks.read("dialog", self.signer.verify_state(body.get("state")))
+            return f"dialog:{body['state'].name}"
         raise ForgedPayload(f"unknown callback kind {kind!r}")
+
+    @staticmethod
+    def _not_theirs(body: dict[str, Any]) -> str | None:
+        """Why this person may not use the button or dialog they sent, if it was made for another."""
+        signed = body.get("context") or body.get("state")
+        if not isinstance(signed, callbacks.Callback) or not signed.for_user or body.get("cancelled"):
+            return None
+        return None if body.get("user_id") == signed.for_user else signed.not_yours
 
     @staticmethod
     def _event(webhook_id: str, body: dict[str, Any]) -> WebHookEvent:

@@ -21,15 +21,14 @@ from datetime import datetime, timezone
 from mmpy_bot import Plugin, listen_webhook
 
 from chat.gateway import MattermostError, Upload
-from models.incidents import Incident
 from plugins.context import ChatContext, is_number, split_args
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
-from render.text import inert, safe
+from render.text import safe
 from services import backstage, incidents, metrics, permissions
 from services.backstage import Filters
-from services.errors import DomainError, Invalid
+from services.errors import Invalid
 
 log = logging.getLogger("incident.backstage")
 
@@ -103,7 +102,7 @@ class Backstage(Plugin):
         except MattermostError:
             return False  # a deleted account was a person once
 
-    def _incident(self, request: CommandRequest, actor) -> Incident:
+    def _incident(self, request: CommandRequest, actor):
         """The named incident, or this channel's; one the actor may not see does not exist."""
         if request.args:
             return incidents.find_incident(request.team_id, request.args, actor=actor)
@@ -139,14 +138,9 @@ class Backstage(Plugin):
     @listen_webhook(r"^action:backstage_page$")
     def backstage_page_clicked(self, event):
         body, context = event.body, event.body["context"]
-        if body.get("user_id") != context.get("u"):
-            return {"ephemeral_text": "This list was for someone else; run /incident backstage yourself."}
-        try:
-            filters = view.filters_from_context(context.get("f") or {}, int(context.get("p") or 1))
-            text, buttons = self.backstage_page(context["u"], context["t"], filters)
-        except DomainError as exc:
-            return {"ephemeral_text": inert(exc.message)}
-        self.mm.ephemeral(body.get("channel_id", ""), context["u"], text, props={"attachments": buttons} if buttons else None)
+        filters = view.filters_from_context(context.filters, context.page)
+        text, buttons = self.backstage_page(context.for_user, context.team_id, filters)
+        self.mm.ephemeral(body.get("channel_id", ""), context.for_user, text, props={"attachments": buttons} if buttons else None)
         return {}
 
     # ---- stats ---------------------------------------------------------------------------------

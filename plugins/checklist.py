@@ -10,6 +10,7 @@ from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import checklists as flow
 from plugins.context import ChatContext, is_number, split_args
 from render import dialogs
+from render.callbacks import ChecklistDialog
 from render.text import inert, safe
 from services import checklists, incidents, permissions
 from services.checklists import TickOutcome
@@ -99,19 +100,19 @@ class Checklists(Plugin):
     @listen_webhook(r"^action:tick$")
     def tick_clicked(self, event):
         context, body = event.body["context"], event.body
-        incident = incidents.by_id(context["i"])
+        incident = incidents.by_id(context.incident_id)
         if incident is None:
             return {"ephemeral_text": "This incident no longer exists."}
         actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
-        clicked = flow.click_item(self.chat.flows, actor, incident.id, int(context["it"]), bool(context["c"]),
-                                  seen_version=context.get("v"))
+        clicked = flow.click_item(self.chat.flows, actor, incident.id, context.item_id, context.checked,
+                                  seen_version=context.seen_version)
         answer = {"update": clicked.message}
         if clicked.refused is not None:
             answer["ephemeral_text"] = inert(clicked.refused)
         elif clicked.result.outcome is TickOutcome.ALREADY:
             item = clicked.result.item
             who = self.chat.username(item.checked_by) if item.checked_by else None
-            state = f"already ticked by @{who}" if context["c"] else "already unticked"
+            state = f"already ticked by @{who}" if context.checked else "already unticked"
             answer["ephemeral_text"] = f"{safe(item.title)} was {state}; the checklist is up to date now."
         elif clicked.result.view_was_stale:
             answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
@@ -119,13 +120,13 @@ class Checklists(Plugin):
 
     @listen_webhook(r"^action:edit_ask$")
     def edit_clicked(self, event):
-        incident = incidents.by_id(event.body["context"]["i"])
+        incident = incidents.by_id(event.body["context"].incident_id)
         if incident is None or not incident.is_active:
             return {"ephemeral_text": "This incident has ended; restart it to change its checklist."}
         actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
         if not permissions.can_change_incident(actor, incident):
             return {"ephemeral_text": f"Only members of ~{incident.channel_name} and admins can change this checklist."}
-        state = self.chat.dialog_state("checklist_edit", actor.user_id, i=incident.id)
+        state = self.chat.signed(ChecklistDialog(for_user=actor.user_id, incident_id=incident.id))
         self.mm.open_dialog(event.body.get("trigger_id", ""), self.chat.base_url + "/hooks/dialog",
                             dialogs.edit_checklist(state, checklists.checklists_of(incident)))
         return {}
@@ -136,7 +137,7 @@ class Checklists(Plugin):
         if submitted is None:
             return {}
         state, form, actor, _ = submitted
-        incident = incidents.by_id(state["i"])
+        incident = incidents.by_id(state.incident_id)
         if incident is None:
             return {"error": "This incident no longer exists."}
         change, text = form.get("change") or "add", str(form.get("text") or "").strip()

@@ -8,10 +8,11 @@ from datetime import timezone, tzinfo
 
 from chat.gateway import Mattermost, MattermostError
 from flows.context import FlowContext, Links
+from render.callbacks import Callback
 from render.dates import user_zone
 from services import incidents
 from services.actor import Actor
-from services.errors import Forbidden, Invalid
+from services.errors import Invalid
 
 log = logging.getLogger("incident.plugins")
 
@@ -53,13 +54,11 @@ class ChatContext:
             is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
         )
 
-    def dialog_state(self, name: str, user_id: str, **fields) -> str:
-        """A dialog's signed state, bound to the one person it is opened for.
-
-        Mattermost shows the dialog, state included, to that person's client, so the state
-        alone proves nothing about who submits it: the submitter must be that person.
-        """
-        return self.signer.sign_state({"d": name, "u": user_id, **fields})
+    def signed(self, callback: Callback):
+        """A button's context or a dialog's state; `chat/web.py` reads it back."""
+        if callback.kind == "dialog":
+            return self.signer.sign_state(callback.payload())
+        return self.signer.sign_context(callback.payload())
 
     def submission(self, event) -> tuple[dict, dict, Actor, str] | None:
         """A dialog submission's signed state, its form, who sent it and the team it is about;
@@ -73,9 +72,7 @@ class ChatContext:
         if body.get("cancelled"):
             return None
         state = body["state"]
-        if body.get("user_id") != state.get("u"):
-            raise Forbidden("This dialog was opened for someone else.")
-        team_id = state.get("t") or body.get("team_id", "")
+        team_id = getattr(state, "team_id", "") or body.get("team_id", "")
         return state, body.get("submission") or {}, self.actor(body.get("user_id", ""), team_id), team_id
 
     def zone(self, user_id: str) -> tzinfo:

@@ -19,6 +19,7 @@ from flows import incidents as flow
 from flows.incidents import Started
 from plugins.context import ChatContext, split_args
 from render import dialogs
+from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render.dates import when
 from render.text import inert, safe
 from services import checklists, incidents, permissions, playbooks
@@ -76,7 +77,7 @@ class Incidents(Plugin):
                           source_post_id: str = "", private_default: str = "") -> None:
         actor = self.chat.actor(user_id, team_id)
         options = [(str(p.id), p.title[:64]) for p in playbooks.list_playbooks(actor, team_id)]
-        state = self.chat.dialog_state("start", user_id, t=team_id, p=source_post_id)
+        state = self.chat.signed(StartDialog(for_user=user_id, team_id=team_id, source_post_id=source_post_id))
         self.mm.open_dialog(trigger_id, self.chat.base_url + "/hooks/dialog",
                             dialogs.start_incident(state, options, name=name, summary=summary,
                                                    private_default=private_default))
@@ -93,7 +94,7 @@ class Incidents(Plugin):
             visibility = form.get("visibility") or "playbook"
             private = None if visibility == "playbook" else visibility == "private"
             started = flow.start_incident(self.chat.flows, actor, team_id, str(form.get("name") or ""), playbook=playbook, is_private=private,
-                                           summary=str(form.get("summary") or ""), source_post_id=state.get("p") or None)
+                                           summary=str(form.get("summary") or ""), source_post_id=state.source_post_id or None)
         except Invalid as exc:
             return {"errors": {"name": inert(exc.message)}}
         except DomainError as exc:
@@ -119,8 +120,8 @@ class Incidents(Plugin):
         channel = self.mm.channel(post["channel_id"])
         if not channel.get("team_id"):
             return
-        context = self.chat.signer.sign_context({"a": "start_from_post", "p": post["id"], "t": channel["team_id"],
-                                                 "u": reaction["user_id"], "x": channel.get("type") == "P"})
+        context = self.chat.signed(StartFromPost(for_user=reaction["user_id"], post_id=post["id"], team_id=channel["team_id"],
+                                                 from_private_channel=channel.get("type") == "P"))
         props = {"attachments": [{
             "text": "Start an incident from this post?",
             "actions": [{"id": "startincident", "name": "Start incident", "type": "button", "style": "primary",
@@ -131,17 +132,15 @@ class Incidents(Plugin):
     @listen_webhook(r"^action:start_from_post$")
     def start_from_post_clicked(self, event):
         context = event.body["context"]
-        if event.body.get("user_id") != context.get("u"):
-            return {"ephemeral_text": "This prompt was for someone else."}
         try:
-            post = self.mm.get_post(context["p"])
+            post = self.mm.get_post(context.post_id)
         except MattermostError:
             return {"ephemeral_text": "That post is no longer available."}
         message = " ".join(post.get("message", "").split())
         # a post from a private channel is quoted in the new channel: keep it private unless they choose otherwise
-        self.open_start_dialog(event.body.get("trigger_id", ""), context["u"], context["t"], name=message[:64],
+        self.open_start_dialog(event.body.get("trigger_id", ""), context.for_user, context.team_id, name=message[:64],
                                summary=post.get("message", ""), source_post_id=post["id"],
-                               private_default="private" if context.get("x") else "")
+                               private_default="private" if context.from_private_channel else "")
         return {}
 
     # ---- start from a DM -----------------------------------------------------------------
@@ -178,12 +177,12 @@ class Incidents(Plugin):
     @listen_webhook(r"^action:end_ask$")
     def end_button(self, event):
         context = event.body["context"]
-        incident = incidents.by_id(context["i"])
+        incident = incidents.by_id(context.incident_id)
         if incident is None or not incident.is_active:
             return {"ephemeral_text": "This incident has already ended."}
         # bound to this run of the incident: a confirmation left over from before a restart must not end it
-        confirm = self.chat.signer.sign_context({"a": "end_confirm", "i": incident.id, "u": event.body.get("user_id"),
-                                                 "r": incidents.restarts(incident)})
+        confirm = self.chat.signed(ConfirmEnd(for_user=event.body.get("user_id", ""), incident_id=incident.id,
+                                              run=incidents.restarts(incident)))
         props = {"attachments": [{"text": f"End **{safe(incident.name)}** and archive ~{incident.channel_name}?",
                                   "actions": [{"id": "endconfirm", "name": "Yes, end it", "type": "button", "style": "danger",
                                                "integration": {"url": self.chat.base_url + "/hooks/action", "context": confirm}}]}]}
@@ -193,15 +192,10 @@ class Incidents(Plugin):
     @listen_webhook(r"^action:end_confirm$")
     def end_confirmed(self, event):
         context = event.body["context"]
-        if event.body.get("user_id") != context.get("u"):
-            return {"ephemeral_text": "This confirmation was for someone else."}
-        incident = incidents.by_id(context["i"])
+        incident = incidents.by_id(context.incident_id)
         if incident is None:
             return {"ephemeral_text": "There is no such incident."}
-        try:
-            flow.end_confirmed(self.chat.flows, self.chat.actor(context["u"], incident.team_id), incident, context.get("r"))
-        except DomainError as exc:
-            return {"ephemeral_text": inert(exc.message)}
+        flow.end_confirmed(self.chat.flows, self.chat.actor(context.for_user, incident.team_id), incident, context.run)
         return {"ephemeral_text": f"Incident **{safe(incident.name)}** ended."}
 
     @subcommand("restart", usage="/incident restart <incident>", summary="Reopens an ended incident and restores its channel.", order=3)

@@ -18,11 +18,10 @@ import re
 from mmpy_bot import Plugin, listen_to, listen_webhook
 
 from chat.gateway import MattermostError, Upload
-from models import Playbook
-from models.playbooks import title_key
 from plugins.context import ChatContext, is_number
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
+from render.callbacks import ConfirmPlaybookDelete, PlaybookDialog
 from render.text import inert, safe
 from services import permissions, playbook_yaml, playbooks
 from services.checklist_rules import locate_item, parse_checklists_text
@@ -83,15 +82,6 @@ def title_only(text: str) -> str:
     if not text.strip():
         raise UsageError("Say which playbook.")
     return text.strip()
-
-
-def require_items(specs) -> None:
-    """A playbook's checklists each need at least one item (the dialog and import say so)."""
-    if not any(spec.items for spec in specs):
-        raise Invalid("A playbook needs at least one checklist item: write one item per line.")
-    for number, spec in enumerate(specs, start=1):
-        if not spec.items:
-            raise Invalid(f"Checklist {number} ({spec.title}) has no items: add at least one under it, or remove it.")
 
 
 def file_name(title: str) -> str:
@@ -164,7 +154,7 @@ class Playbooks(Plugin):
         if rest:
             raise UsageError("It takes no arguments: the dialog asks for everything.")
         # open the dialog at once: the trigger id expires 3 s after the command was typed
-        state = self.chat.dialog_state("playbook", request.user_id, t=request.team_id)
+        state = self.chat.signed(PlaybookDialog(for_user=request.user_id, team_id=request.team_id))
         self.mm.open_dialog(request.trigger_id, self.chat.base_url + "/hooks/dialog", view.playbook_dialog(state))
         return None
 
@@ -176,7 +166,8 @@ class Playbooks(Plugin):
         if len(text) > view.TEXTAREA_MAX:
             raise Invalid(f"The checklists of {playbook.title!r} are too long to edit in a dialog; change them with "
                           "`/incident playbook checkadd` and friends, or export, edit and import the YAML.")
-        state = self.chat.dialog_state("playbook", request.user_id, t=playbook.team_id, i=playbook.id, v=playbook.version)
+        state = self.chat.signed(PlaybookDialog(for_user=request.user_id, team_id=playbook.team_id, playbook_id=playbook.id,
+                                                version=playbook.version))
         self.mm.open_dialog(request.trigger_id, self.chat.base_url + "/hooks/dialog", view.playbook_dialog(
             state, editing=True, title=playbook.title, description=playbook.description, is_public=playbook.is_public,
             create_public_incidents=playbook.create_public_incidents, checklists_text=text))
@@ -192,14 +183,14 @@ class Playbooks(Plugin):
         title = " ".join(str(form.get("title") or "").split())
         try:
             specs = parse_checklists_text(str(form.get("checklists") or ""))
-            require_items(specs)
+            playbooks.require_items(specs)
         except Invalid as exc:
             return {"errors": {"checklists": inert(exc.message)}}
         fields = dict(description=str(form.get("description") or ""),
                       is_public=(form.get("visibility") or view.PUBLIC) != view.PRIVATE,
                       create_public_incidents=form.get("public_incidents") in (True, "true", "True", 1, "1"))
-        editing_id = state.get("i")
-        if title and self._title_taken(team_id, title, editing_id):
+        editing_id = state.playbook_id
+        if title and playbooks.title_taken(team_id, title, except_id=editing_id):
             return {"errors": {"title": inert(f"A playbook titled {title!r} already exists in this team; "
                                               "pick another title or edit that one.")}}
         try:
@@ -207,10 +198,10 @@ class Playbooks(Plugin):
                 playbook = playbooks.create_playbook(actor, team_id, title, checklists=specs, **fields)
                 note = f"Playbook **{safe(playbook.title)}** created. See it with `/incident playbook show \"{playbook.title}\"`."
             else:
-                playbook = Playbook.get_or_none(Playbook.id == editing_id)
+                playbook = playbooks.by_id(editing_id)
                 if playbook is None or playbook.is_deleted:
                     return {"error": "That playbook was deleted meanwhile; nothing was saved."}
-                playbook.version = int(state.get("v") or playbook.version)  # saving fails if it changed since the dialog opened
+                playbook.version = state.version or playbook.version  # saving fails if it changed since the dialog opened
                 playbook = playbooks.update_playbook(actor, playbook, title=title, checklists=specs, **fields)
                 note = (f"Playbook **{safe(playbook.title)}** saved as version {playbook.version}. "
                         "Incidents already started from it keep their checklists.")
@@ -221,13 +212,6 @@ class Playbooks(Plugin):
         self.chat.tell(body.get("channel_id", ""), actor.user_id, note)
         return {}
 
-    @staticmethod
-    def _title_taken(team_id: str, title: str, except_id) -> bool:
-        query = Playbook.select().where((Playbook.team_id == team_id) & (Playbook.title_key == title_key(title)))
-        if except_id is not None:
-            query = query.where(Playbook.id != except_id)
-        return query.exists()
-
     # ---- delete ------------------------------------------------------------------------------
     def delete(self, request: CommandRequest, rest: str) -> Reply:
         actor, playbook = self._find(request, title_only(rest))
@@ -236,23 +220,18 @@ class Playbooks(Plugin):
             members_may_delete_public=playbooks.members_may_delete_public_playbooks(playbook.team_id))
         if not allowed:
             raise Forbidden(f"Only editors of playbook {playbook.title!r} and admins can delete it.")
-        context = self.chat.signer.sign_context({"a": "playbook_delete", "p": playbook.id, "u": request.user_id,
-                                                 "t": request.team_id})
+        context = self.chat.signed(ConfirmPlaybookDelete(for_user=request.user_id, playbook_id=playbook.id,
+                                                         team_id=request.team_id))
         self.mm.ephemeral(request.channel_id, request.user_id, "", props=view.delete_prompt(playbook, context, self.action_url()))
         return Reply()
 
     @listen_webhook(r"^action:playbook_delete$")
     def delete_confirmed(self, event):
         context = event.body["context"]
-        if event.body.get("user_id") != context.get("u"):
-            return {"ephemeral_text": "This confirmation was for someone else."}
-        playbook = Playbook.get_or_none(Playbook.id == context["p"])
+        playbook = playbooks.by_id(context.playbook_id)
         if playbook is None or playbook.is_deleted:
             return {"ephemeral_text": "That playbook is already deleted."}
-        try:
-            playbooks.delete_playbook(self.chat.actor(context["u"], context["t"]), playbook)
-        except DomainError as exc:
-            return {"ephemeral_text": inert(exc.message)}
+        playbooks.delete_playbook(self.chat.actor(context.for_user, context.team_id), playbook)
         return {"ephemeral_text": f"Playbook **{safe(playbook.title)}** deleted. Incidents started from it keep their checklists."}
 
     # ---- editors -------------------------------------------------------------------------------
@@ -320,7 +299,7 @@ class Playbooks(Plugin):
         except UnicodeDecodeError:
             raise Invalid("That file is not UTF-8 text; attach the YAML file `/incident playbook export` gives.") from None
         # read (safe_load only: nothing in the file is executed) and check before anything changes
-        require_items(playbook_yaml.parse_playbook_yaml(text).checklists)
+        playbooks.require_items(playbook_yaml.parse_playbook_yaml(text).checklists)
         actor = self.chat.actor(user_id, team["id"])
         result = playbook_yaml.import_playbook_yaml(actor, team["id"], text)
         return view.import_summary(result)

@@ -2,8 +2,7 @@
 
 Dates are shown in the reader's Mattermost timezone (their profile's automatic or manual
 zone; UTC when unknown). The backstage list is a Markdown table with Previous / Next
-buttons whose signed context repeats the filters: `{"a": "backstage_page", "u": reader,
-"t": team, "f": {filters}, "p": page}`.
+buttons whose signed context (a `render.callbacks.BackstagePage`) repeats the filters.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import io
 from datetime import datetime, timezone, tzinfo
 from typing import Callable, Iterable
 
+from render.callbacks import BackstagePage
 from render.dates import when
 from render.text import safe
 from services.backstage import Filters, Page
@@ -36,12 +36,16 @@ def describe_filters(filters: Filters, commander_name: str | None) -> str:
 
 
 def filters_context(filters: Filters) -> dict:
-    return {"s": filters.status or "", "c": filters.commander_id or "", "q": filters.search, "o": filters.sort}
+    return {"status": filters.status or "", "commander_id": filters.commander_id or "", "search": filters.search,
+            "sort": filters.sort}
 
 
 def filters_from_context(data: dict, page: int) -> Filters:
-    return Filters(status=data.get("s") or None, commander_id=data.get("c") or None, search=data.get("q") or "",
-                   sort=data.get("o") or "start", page=page)
+    def field(name: str, legacy: str) -> str:  # buttons posted before the names were spelled out
+        return str(data.get(name, data.get(legacy)) or "")
+
+    return Filters(status=field("status", "s") or None, commander_id=field("commander_id", "c") or None,
+                   search=field("search", "q"), sort=field("sort", "o") or "start", page=page)
 
 
 def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Callable[[str], str],
@@ -73,7 +77,7 @@ def paging_buttons(page: Page, filters: Filters, user_id: str, team_id: str, sig
     if page.has_next and not page.past_end:
         targets.append(("backstagenext", "Next ▶", page.number + 1))
     for action_id, label, number in targets:
-        context = sign({"a": "backstage_page", "u": user_id, "t": team_id, "f": filters_context(filters), "p": number})
+        context = sign(BackstagePage(for_user=user_id, team_id=team_id, filters=filters_context(filters), page=number).payload())
         actions.append({"id": action_id, "name": label, "type": "button",
                         "integration": {"url": action_url, "context": context}})
     return [{"text": "", "actions": actions}] if actions else []

@@ -1,8 +1,8 @@
 """The checklist message: one attachment per checklist, each item a button that ticks it.
 
-Buttons carry signed contexts: `{"a": "tick", "i": incident id, "it": item id, "c": wanted
-state, "v": version shown}`. The version lets the bot tell a click on an outdated message
-from a fresh one; the wanted state makes a repeated click harmless.
+Buttons carry signed contexts (`render.callbacks`): an item's button is a `TickItem`, whose
+version lets the bot tell a click on an outdated message from a fresh one, and whose wanted
+state makes a repeated click harmless.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
+from render.callbacks import AskEnd, Callback, EditChecklist, TickItem
 from render.text import safe
 
 GREEN = "#3DB887"
@@ -39,9 +40,9 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
                       action_url: str) -> dict:
     """`{"message", "props"}` for the incident's checklist post."""
 
-    def button(action_id: str, name: str, context: dict, style: str = "default") -> dict:
+    def button(action_id: str, name: str, context: Callback, style: str = "default") -> dict:
         return {"id": action_id, "name": name, "type": "button", "style": style,
-                "integration": {"url": action_url, "context": sign(context)}}
+                "integration": {"url": action_url, "context": sign(context.payload())}}
 
     active = incident.is_active
     attachments = []
@@ -57,7 +58,8 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
             else:
                 lines.append(f"{number} {safe(item.title)}")
             if active:
-                context = {"a": "tick", "i": incident.id, "it": item.id, "c": not item.is_checked, "v": incident.version}
+                context = TickItem(incident_id=incident.id, item_id=item.id, checked=not item.is_checked,
+                                   seen_version=incident.version)
                 actions.append(button(f"tick{item.id}", _label(number, item.title, item.is_checked), context,
                                       "good" if item.is_checked else "default"))
         if not items:
@@ -76,8 +78,8 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
         "color": GREY,
         "text": f"Commander: @{usernames(incident.commander_id)} · Progress {done}/{total}"
                 + ("" if active else " · **Ended**"),
-        "actions": [button("editchecklist", "Edit checklist", {"a": "edit_ask", "i": incident.id}),
-                    button("endincident", "End incident", {"a": "end_ask", "i": incident.id}, "danger")] if active else [],
+        "actions": [button("editchecklist", "Edit checklist", EditChecklist(incident_id=incident.id)),
+                    button("endincident", "End incident", AskEnd(incident_id=incident.id), "danger")] if active else [],
     }
     attachments.append(footer)
     title = f"#### Checklist for {safe(incident.name)}" + ("" if active else " (ended)")

@@ -148,12 +148,26 @@ def _title_taken_message(title: str) -> str:
     return f"A playbook titled {title!r} already exists in this team; pick another title or edit that one."
 
 
-def _check_title_free(team_id: str, title: str, except_id: int | None = None) -> None:
+def title_taken(team_id: str, title: str, *, except_id: int | None = None) -> bool:
+    """Titles are unique in a team, whatever their case (deleted playbooks keep theirs)."""
     query = Playbook.select().where((Playbook.team_id == team_id) & (Playbook.title_key == title_key(title)))
     if except_id is not None:
         query = query.where(Playbook.id != except_id)
-    if query.exists():
+    return bool(query.exists())
+
+
+def _check_title_free(team_id: str, title: str, except_id: int | None = None) -> None:
+    if title_taken(team_id, title, except_id=except_id):
         raise Conflict(_title_taken_message(title))
+
+
+def require_items(specs: list[ChecklistSpec]) -> None:
+    """A playbook's checklists each need at least one item (the dialog and import say so)."""
+    if not any(spec.items for spec in specs):
+        raise Invalid("A playbook needs at least one checklist item: write one item per line.")
+    for number, spec in enumerate(specs, start=1):
+        if not spec.items:
+            raise Invalid(f"Checklist {number} ({spec.title}) has no items: add at least one under it, or remove it.")
 
 
 def _write_version(playbook_id: int, number: int, specs: list[ChecklistSpec], actor: Actor, at: int) -> None:

@@ -1,0 +1,156 @@
+"""What a button or a dialog carries back to the bot, as typed values with readable names.
+
+Each click or submission comes back with the `context` (buttons) or `state` (dialogs) the bot
+put in it, signed (`chat/signing.py`). These classes are those payloads: the renderers build
+them, `chat/web.py` turns what comes back into one of them (refusing it if it is not signed by
+the bot, or if it was made for another person) and hands it to the handler for its name.
+
+Messages posted before the names were spelled out carry one-letter keys (`{"a": "tick",
+"i": 7, "it": 31, "c": true, "v": 4}`); each class's `legacy` reads those, so old buttons
+keep working.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+NAME = "callback"  # the payload's own name: which handler it is for
+
+
+@dataclass(frozen=True, kw_only=True)
+class Callback:
+    kind: ClassVar[str]           # "action" (a button) or "dialog"
+    name: ClassVar[str]           # which one; handlers listen for `<kind>:<name>`
+    not_yours: ClassVar[str] = "This was meant for someone else."
+    legacy: ClassVar[dict[str, str]] = {}  # one-letter key of older messages -> field
+
+    for_user: str = ""  # when set, only this person may use it
+
+    def payload(self) -> dict[str, Any]:
+        """The fields to sign, under readable names."""
+        return {NAME: self.name, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "Callback":
+        fields = {cls.legacy.get(key, key): value for key, value in payload.items()
+                  if key not in (NAME, "a", "d", "selected_option")}
+        return cls(**fields)
+
+
+# ---- buttons ---------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class TickItem(Callback):
+    """An item's button on the checklist message: tick it (or untick it)."""
+
+    kind, name = "action", "tick"
+    legacy = {"i": "incident_id", "it": "item_id", "c": "checked", "v": "seen_version"}
+    incident_id: int
+    item_id: int
+    checked: bool               # the state wanted: a repeated click is harmless
+    seen_version: int | None = None  # the incident version the message showed
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditChecklist(Callback):
+    kind, name = "action", "edit_ask"
+    legacy = {"i": "incident_id"}
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskEnd(Callback):
+    kind, name = "action", "end_ask"
+    legacy = {"i": "incident_id"}
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmEnd(Callback):
+    """Yes, end it: bound to one run, so a confirmation from before a restart cannot end it."""
+
+    kind, name = "action", "end_confirm"
+    not_yours = "This confirmation was for someone else."
+    legacy = {"i": "incident_id", "u": "for_user", "r": "run"}
+    incident_id: int
+    run: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartFromPost(Callback):
+    """The prompt after someone reacted to a post with the trigger emoji."""
+
+    kind, name = "action", "start_from_post"
+    not_yours = "This prompt was for someone else."
+    legacy = {"p": "post_id", "t": "team_id", "u": "for_user", "x": "from_private_channel"}
+    post_id: str
+    team_id: str
+    from_private_channel: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmPlaybookDelete(Callback):
+    kind, name = "action", "playbook_delete"
+    not_yours = "This confirmation was for someone else."
+    legacy = {"p": "playbook_id", "t": "team_id", "u": "for_user"}
+    playbook_id: int
+    team_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackstagePage(Callback):
+    kind, name = "action", "backstage_page"
+    not_yours = "This list was for someone else; run /incident backstage yourself."
+    legacy = {"u": "for_user", "t": "team_id", "f": "filters", "p": "page"}
+    team_id: str
+    filters: dict[str, Any]
+    page: int = 1
+
+
+# ---- dialogs ---------------------------------------------------------------------------------
+# Mattermost shows a dialog, state included, to the one person it was opened for, so the state
+# alone proves nothing about who submits it: every dialog is bound to that person.
+NOT_YOUR_DIALOG = "This dialog was opened for someone else."
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartDialog(Callback):
+    kind, name = "dialog", "start"
+    not_yours = NOT_YOUR_DIALOG
+    legacy = {"u": "for_user", "t": "team_id", "p": "source_post_id"}
+    team_id: str
+    source_post_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChecklistDialog(Callback):
+    kind, name = "dialog", "checklist_edit"
+    not_yours = NOT_YOUR_DIALOG
+    legacy = {"u": "for_user", "i": "incident_id"}
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybookDialog(Callback):
+    """Create a playbook, or edit one (`playbook_id`, at the `version` the dialog showed)."""
+
+    kind, name = "dialog", "playbook"
+    not_yours = NOT_YOUR_DIALOG
+    legacy = {"u": "for_user", "t": "team_id", "i": "playbook_id", "v": "version"}
+    team_id: str
+    playbook_id: int | None = None
+    version: int | None = None
+
+
+KNOWN: dict[tuple[str, str], type[Callback]] = {
+    (cls.kind, cls.name): cls
+    for cls in (TickItem, EditChecklist, AskEnd, ConfirmEnd, StartFromPost, ConfirmPlaybookDelete, BackstagePage,
+                StartDialog, ChecklistDialog, PlaybookDialog)
+}
+
+
+def read(kind: str, payload: dict[str, Any]) -> Callback:
+    """The typed callback a verified payload stands for; KeyError/TypeError if it is none."""
+    name = payload.get(NAME, payload.get("a" if kind == "action" else "d"))
+    return KNOWN[(kind, str(name))].from_payload(payload)
