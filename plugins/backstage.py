@@ -18,11 +18,13 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+import click
 from mmpy_bot import Plugin, listen_webhook
 
 from chat.gateway import MattermostError, Upload
-from plugins.context import ChatContext, is_number, split_args
-from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.options import Option, Options, WholeNumber, split_args
+from plugins.context import ChatContext
+from chat.registry import CommandRequest, Reply, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import safe
@@ -34,49 +36,24 @@ log = logging.getLogger("incident.backstage")
 
 BACKSTAGE_USAGE = ("/incident backstage [--status ongoing|ended] [--commander @user] [--search <text>] "
                    "[--sort start|end|name] [--page N]")
-OPTIONS = ("--status", "--commander", "--search", "--sort", "--page")
+# --search takes every word up to the next option, so quotes are optional
+BACKSTAGE_OPTIONS = Options(
+    "backstage",
+    Option("--status", type=click.Choice(backstage.STATUSES), invalid="--status is ongoing or ended."),
+    Option("--commander", once=True),
+    Option("--search", run_on=True),
+    Option("--sort", type=click.Choice(backstage.SORTS), invalid="--sort is start, end or name."),
+    Option("--page", type=WholeNumber(minimum=1), invalid="--page is a whole number from 1."),
+    case_insensitive=True, values_stop_at_options=True,
+)
 # export pages are written to disk as they arrive; above this the spool file leaves memory
 SPOOL_BYTES = 1 << 20
 
 
 def parse_backstage(args: str) -> tuple[dict, str | None]:
     """Filter values and the commander's name as typed; raises UsageError on nonsense."""
-    words = split_args(args)
-    values: dict = {}
-    commander = None
-    index = 0
-    while index < len(words):
-        option = words[index].lower()
-        if option not in OPTIONS:
-            raise UsageError(f"I don't know the option {safe(words[index])}.")
-        if option in values or (option == "--commander" and commander is not None):
-            raise UsageError(f"{option} is given twice.")
-        # --search takes every word up to the next option, so quotes are optional
-        end = index + 1
-        while end < len(words) and (option == "--search" or end == index + 1) and words[end].lower() not in OPTIONS:
-            end += 1
-        value = " ".join(words[index + 1:end])
-        if not value:
-            raise UsageError(f"{option} needs a value.")
-        index = end
-        if option == "--status":
-            if value.lower() not in backstage.STATUSES:
-                raise UsageError("--status is ongoing or ended.")
-            values["status"] = value.lower()
-        elif option == "--sort":
-            if value.lower() not in backstage.SORTS:
-                raise UsageError("--sort is start, end or name.")
-            values["sort"] = value.lower()
-        elif option == "--page":
-            if not is_number(value) or int(value) < 1:
-                raise UsageError("--page is a whole number from 1.")
-            values["page"] = int(value)
-        elif option == "--search":
-            values["search"] = value
-        else:
-            commander = value
-            values["--commander"] = value
-    values.pop("--commander", None)
+    values = BACKSTAGE_OPTIONS.parse(split_args(args))
+    commander = values.pop("commander", None)
     return values, commander
 
 

@@ -8,7 +8,8 @@ from mmpy_bot import Plugin, listen_webhook
 
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import checklists as flow
-from plugins.context import ChatContext, is_number, split_args
+from chat.options import is_number, split_args
+from plugins.context import ChatContext
 from render import dialogs
 from render.callbacks import ChecklistDialog
 from render.text import inert, safe

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shlex
 from datetime import timezone, tzinfo
 
 from chat.gateway import Mattermost, MattermostError
@@ -111,17 +110,3 @@ class ChatContext:
 
     def permalink(self, team_id: str, post_id: str) -> str:
         return self.flows.permalink(team_id, post_id)
-
-
-def is_number(text: str) -> bool:
-    """A whole number a person typed: ASCII digits (`"²".isdigit()` is true but `int("²")`
-    fails), and few enough of them for a page, position or item number."""
-    return text.isascii() and text.isdigit() and len(text) <= 9
-
-
-def split_args(text: str) -> list[str]:
-    """Shell-like words (quotes group words); a stray quote is a clear error, not a crash."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        raise Invalid("A quote is not closed: put the playbook title in matching \"double quotes\".") from None

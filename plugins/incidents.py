@@ -17,7 +17,8 @@ from chat.gateway import MattermostError
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import incidents as flow
 from flows.incidents import Started
-from plugins.context import ChatContext, split_args
+from chat.options import Option, Options, Words, split_args
+from plugins.context import ChatContext
 from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render.dates import when
@@ -28,6 +29,18 @@ from services.errors import DomainError, Invalid
 log = logging.getLogger("incident.incidents")
 
 START_USAGE = '/incident start [<name> [--playbook "<title>"] [--private|--public]]'
+START_OPTIONS = Options(
+    "start",
+    Words("name", missing="Give the incident a name."),
+    Option("--playbook", needs="--playbook needs a title."),
+    Option("--private/--public", "private", once="Choose one of --private and --public."),
+)
+
+
+def parse_start(args: str) -> tuple[str, str | None, bool | None]:
+    """The incident's name, the playbook's title and the privacy asked for (None: the playbook's)."""
+    values = START_OPTIONS.parse(split_args(args))
+    return values["name"], values.get("playbook"), values.get("private")
 
 
 class Incidents(Plugin):
@@ -41,37 +54,11 @@ class Incidents(Plugin):
         if not request.args:
             self.open_start_dialog(request.trigger_id, request.user_id, request.team_id)
             return None
-        name, playbook_title, private = self.parse_start(request.args)
+        name, playbook_title, private = parse_start(request.args)
         actor = self.chat.actor(request.user_id, request.team_id)
         playbook = playbooks.find_playbook(actor, request.team_id, playbook_title) if playbook_title else None
         started = flow.start_incident(self.chat.flows, actor, request.team_id, name, playbook=playbook, is_private=private)
         return Reply(self.started(started))
-
-    @staticmethod
-    def parse_start(args: str) -> tuple[str, str | None, bool | None]:
-        words = split_args(args)
-        name_words, playbook, private = [], None, None
-        index = 0
-        while index < len(words):
-            word = words[index]
-            if word == "--playbook":
-                if index + 1 >= len(words):
-                    raise UsageError("--playbook needs a title.")
-                playbook = words[index + 1]
-                index += 2
-                continue
-            if word in ("--private", "--public"):
-                if private is not None:
-                    raise UsageError("Choose one of --private and --public.")
-                private = word == "--private"
-            elif word.startswith("--"):
-                raise UsageError(f"I don't know the option {safe(word)}.")
-            else:
-                name_words.append(word)
-            index += 1
-        if not name_words:
-            raise UsageError("Give the incident a name.")
-        return " ".join(name_words), playbook, private
 
     def open_start_dialog(self, trigger_id: str, user_id: str, team_id: str, name: str = "", summary: str = "",
                           source_post_id: str = "", private_default: str = "") -> None:
@@ -153,7 +140,7 @@ class Incidents(Plugin):
                                              "use `/incident start` in a channel of that team.")
             return
         try:
-            name, playbook_title, private = self.parse_start(args)
+            name, playbook_title, private = parse_start(args)
             actor = self.chat.actor(message.user_id, teams[0]["id"])
             playbook = playbooks.find_playbook(actor, teams[0]["id"], playbook_title) if playbook_title else None
             started = flow.start_incident(self.chat.flows, actor, teams[0]["id"], name, playbook=playbook, is_private=private)

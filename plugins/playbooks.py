@@ -18,7 +18,8 @@ import re
 from mmpy_bot import Plugin, listen_to, listen_webhook
 
 from chat.gateway import MattermostError, Upload
-from plugins.context import ChatContext, is_number
+from chat.options import is_number
+from plugins.context import ChatContext
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
 from render.callbacks import ConfirmPlaybookDelete, PlaybookDialog
