@@ -20,6 +20,7 @@ from mmpy_bot.settings import Settings as MmpySettings
 from mmpy_bot.threadpool import ThreadPool
 
 from chat import startup
+from chat.context import ChatContext
 from chat.events import IncidentEventHandler
 from chat.gateway import Mattermost
 from chat.signing import Signer
@@ -83,7 +84,7 @@ class IncidentBot(Bot):
             worker_threads=settings.bot.worker_threads,
         )
         self.event_handler = None
-        self.subcommands: dict = {}
+        self.chat: ChatContext | None = None
         self._claim_event = claim_event or (lambda key: True)
 
     # ---- start -------------------------------------------------------------------------
@@ -96,10 +97,10 @@ class IncidentBot(Bot):
         self.driver.username = me["username"]
         startup.check_role(me)
         self.plugin_manager.initialize(self.driver, self.settings)
-        self.subcommands = collect(self.plugin_manager.plugins)  # every `/incident <word>` the plugins declare
+        self.chat = ChatContext(self.mattermost, self.signer, self.app_settings, collect(self.plugin_manager.plugins),
+                                self.register_team)
         for plugin in self.plugin_manager.plugins:
-            if hasattr(plugin, "attach"):
-                plugin.attach(self)
+            plugin.attach(self.chat)
         self.event_handler = IncidentEventHandler(
             self.driver, settings=self.settings, plugin_manager=self.plugin_manager,
             heartbeat_seconds=self.app_settings.bot.heartbeat_seconds, claim=self._claim_event,
@@ -141,6 +142,8 @@ class IncidentBot(Bot):
 
     def shutdown(self) -> None:
         self.webhook_server.stop_thread()
+        if self.chat is not None:
+            self.chat.flows.checklists.stop()
         if self.running:
             self.plugin_manager.stop()
             self.driver.threadpool.stop()

@@ -19,12 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import click
-from mmpy_bot import Plugin, listen_webhook
+from mmpy_bot import listen_webhook
 
 from chat.gateway import MattermostError, Upload
 from chat.options import Option, Options, WholeNumber, split_args
-from plugins.context import ChatContext
-from chat.registry import CommandRequest, Reply, subcommand
+from chat.registry import ChatPlugin, CommandRequest, Reply, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import safe
@@ -57,10 +56,9 @@ def parse_backstage(args: str) -> tuple[dict, str | None]:
     return values, commander
 
 
-class Backstage(Plugin):
-    def attach(self, bot) -> None:
-        self.chat = ChatContext.of(bot)
-        self.mm = bot.mattermost
+class Backstage(ChatPlugin):
+    def attach(self, chat) -> None:
+        super().attach(chat)
         self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="backstage")
 
     def on_stop(self):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from mmpy_bot import Plugin, listen_webhook
+from mmpy_bot import listen_webhook
 
-from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
 from flows import checklists as flow
 from chat.options import is_number, split_args
-from plugins.context import ChatContext
 from render import dialogs
 from render.callbacks import ChecklistDialog
 from render.text import inert, safe
@@ -26,11 +25,7 @@ def _number(text: str, what: str) -> int:
     return int(text)
 
 
-class Checklists(Plugin):
-    def attach(self, bot) -> None:
-        self.chat = ChatContext.of(bot)
-        self.mm = bot.mattermost
-
+class Checklists(ChatPlugin):
     def _incident_and_actor(self, request: CommandRequest):
         incident = self.chat.incident_here(request)
         return incident, self.chat.actor(request.user_id, incident.team_id)

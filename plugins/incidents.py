@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import re
 
-from mmpy_bot import Plugin, listen_to, listen_webhook
+from mmpy_bot import listen_to, listen_webhook
 
 from chat.events import listen_event
 from chat.gateway import MattermostError
-from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
 from flows import incidents as flow
 from flows.incidents import Started
 from chat.options import Option, Options, Words, split_args
-from plugins.context import ChatContext
 from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render.dates import when
@@ -43,11 +42,7 @@ def parse_start(args: str) -> tuple[str, str | None, bool | None]:
     return values["name"], values.get("playbook"), values.get("private")
 
 
-class Incidents(Plugin):
-    def attach(self, bot) -> None:
-        self.chat = ChatContext.of(bot)
-        self.mm = bot.mattermost
-
+class Incidents(ChatPlugin):
     # ---- start ---------------------------------------------------------------------------
     @subcommand("start", usage=START_USAGE, summary="Starts an incident: a dialog, or at once when you give a name.", order=1)
     def start(self, request: CommandRequest) -> Reply | None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import re
 
-from mmpy_bot import Plugin, listen_to, listen_webhook
+from mmpy_bot import listen_to, listen_webhook
 
 from chat.gateway import MattermostError, Upload
 from chat.options import is_number
-from plugins.context import ChatContext
-from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
 from render.callbacks import ConfirmPlaybookDelete, PlaybookDialog
 from render.text import inert, safe
@@ -98,10 +97,9 @@ def _on(word: str) -> bool:
     raise UsageError(f"Say on or off, not {safe(word)}.")
 
 
-class Playbooks(Plugin):
-    def attach(self, bot) -> None:
-        self.chat = ChatContext.of(bot)
-        self.mm = bot.mattermost
+class Playbooks(ChatPlugin):
+    def attach(self, chat) -> None:
+        super().attach(chat)
         self.routes = {
             "list": self.list_, "create": self.create, "show": self.show, "edit": self.edit, "delete": self.delete,
             "editors": self.editors, "export": self.export, "checkadd": self.checkadd, "checkremove": self.checkremove,

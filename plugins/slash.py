@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from mmpy_bot import Plugin, listen_webhook
+from mmpy_bot import listen_webhook
 
 from chat.events import listen_event
 from chat.gateway import MattermostError
 from chat.startup import StartupError
-from chat.registry import CommandRequest, Reply, UsageError
+from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError
 from render import help as help_text
 from render.text import inert
 from services.errors import DomainError
@@ -21,19 +21,15 @@ from services.errors import DomainError
 log = logging.getLogger("incident.slash")
 
 
-class SlashCommand(Plugin):
+class SlashCommand(ChatPlugin):
     """Routes `/incident <subcommand>`; also answers the start-up self-check."""
-
-    def attach(self, bot) -> None:
-        self.bot = bot
-        self.subcommands = bot.subcommands
 
     @listen_event("added_to_team")
     def joined_team(self, event) -> None:
         data = event["data"]
         if data.get("user_id") == self.driver.user_id and data.get("team_id"):
             try:
-                self.bot.register_team(data["team_id"])
+                self.chat.register_team(data["team_id"])
             except (MattermostError, StartupError) as exc:
                 log.warning("could not register /incident in team %s: %s", data["team_id"], exc)
 
@@ -58,9 +54,9 @@ class SlashCommand(Plugin):
         word = word.lower()
         if not word:
             word = "help"
-        command = self.subcommands.get(word)
+        command = self.chat.subcommands.get(word)
         if command is None:
-            return Reply(help_text.unknown(word, self.subcommands))
+            return Reply(help_text.unknown(word, self.chat.subcommands))
         sub_request = CommandRequest(**{**request.__dict__, "args": rest.strip()})
         try:
             return command.handler(sub_request) or Reply()

@@ -11,7 +11,7 @@ import logging
 import tomllib
 from pathlib import Path
 
-from mmpy_bot import Plugin
+from chat.registry import ChatPlugin
 
 from chat.gateway import MattermostError
 
@@ -52,15 +52,16 @@ def metadata(client_config: dict) -> dict[str, str]:
             "serverVersion": client_config.get("Version") or "", "botVersion": bot_version()}
 
 
-class TelemetryPlugin(Plugin):
+class TelemetryPlugin(ChatPlugin):
     telemetry: Telemetry | None = None
 
-    def attach(self, bot) -> None:
-        settings = bot.app_settings.telemetry
+    def attach(self, chat) -> None:
+        super().attach(chat)
+        settings = chat.settings.telemetry
         config = None
         if settings.enabled and settings.rudder_write_key:
             try:
-                config = bot.mattermost.client_config()
+                config = chat.mm.client_config()
             except MattermostError as exc:
                 log.warning("telemetry: cannot read the server's client config: %s", exc)
         on, why = decide(settings, config)

@@ -1,11 +1,15 @@
-"""What every chat handler needs: who is acting, which incident is here, the flows."""
+"""What every plugin is given: who is acting, which incident is here, the flows, the settings."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timezone, tzinfo
 
+from typing import Callable
+
 from chat.gateway import Mattermost, MattermostError
+from chat.signing import Signer
+from config.settings import Settings
 from flows.context import FlowContext, Links
 from render.callbacks import Callback
 from render.dates import user_zone
@@ -13,25 +17,22 @@ from services import incidents
 from services.actor import Actor
 from services.errors import Invalid
 
-log = logging.getLogger("incident.plugins")
+log = logging.getLogger("incident.chat")
 
 
 class ChatContext:
-    """Built once per bot; the plugins share it."""
+    """Built once per bot, when it has logged in; every plugin gets it through `attach`."""
 
-    @classmethod
-    def of(cls, bot) -> "ChatContext":
-        if getattr(bot, "chat_context", None) is None:
-            bot.chat_context = cls(bot)
-        return bot.chat_context
-
-    def __init__(self, bot):
-        self.bot = bot
-        self.mm: Mattermost = bot.mattermost
-        self.signer = bot.signer
-        self.base_url = bot.app_settings.callback_base_url
-        self.site_url = bot.app_settings.mattermost.url.rstrip("/")
-        self.emoji = bot.app_settings.bot.trigger_emoji
+    def __init__(self, mm: Mattermost, signer: Signer, settings: Settings, subcommands: dict,
+                 register_team: Callable[[str], None]):
+        self.mm = mm
+        self.signer = signer
+        self.settings = settings
+        self.subcommands = subcommands  # every `/incident <word>` the plugins declare
+        self.register_team = register_team  # give a team the bot just joined its /incident
+        self.base_url = settings.callback_base_url
+        self.site_url = settings.mattermost.url.rstrip("/")
+        self.emoji = settings.bot.trigger_emoji
         self.flows = FlowContext(self.mm, Links(sign=self.signer.sign_context, action_url=self.base_url + "/hooks/action",
                                                 dialog_url=self.base_url + "/hooks/dialog", site_url=self.site_url))
 
