@@ -3,33 +3,8 @@ import argparse
 import signal
 import threading
 
+from .seeding import DEMO_TOKENS, seed_demo
 from .server import MattermostDouble
-
-DEMO_TOKENS = {
-    "admin": "demoadmintoken00000000000a",
-    "alice": "demoalicetoken00000000000a",
-    "bob": "demobobtoken0000000000000a",
-    "incident": "demoincidenttoken000000000",
-}
-
-
-def seed_demo(d: MattermostDouble) -> dict:
-    team = d.create_team("ops", "Ops")
-    users = {
-        "admin": d.create_user("admin", roles="system_user system_admin"),
-        "alice": d.create_user("alice"),
-        "bob": d.create_user("bob"),
-        "incident": d.create_user("incident", roles="system_user system_admin", is_bot=True,
-                                  first_name="Incident Bot", bot_description="incident response"),
-    }
-    for name, user in users.items():
-        d.create_token(user["id"], token=DEMO_TOKENS[name])
-        d.add_team_member(team["id"], user["id"], admin=name == "admin")
-    for chan_name, display in (("town-square", "Town Square"), ("off-topic", "Off-Topic")):
-        chan = d.create_channel(team["id"], chan_name, display)
-        for user in users.values():
-            d.add_channel_member(chan["id"], user["id"])
-    return {"team": team, "users": users}
 
 
 def main(argv=None):

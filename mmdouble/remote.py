@@ -1,8 +1,9 @@
 """A double running in another process, seeded and inspected over its `/_double` API.
 
-It offers the seeding and inspection methods of `MattermostDouble`, so the same test and
-benchmark code can drive a double in this process or one with its own interpreter (which
-keeps the double's work off the simulated clients' GIL in benchmarks).
+It offers the seeding (mmdouble.seeding.Seeding) and inspection methods of
+`MattermostDouble`, so the same test and benchmark code can drive a double in this process
+or one with its own interpreter (which keeps the double's work off the simulated clients'
+GIL in benchmarks).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import time
 
 import httpx
 
+from .seeding import Seeding
 
-class RemoteDouble:
+
+class RemoteDouble(Seeding):
     def __init__(self, url: str, process: subprocess.Popen | None = None):
         self.url = url.rstrip("/")
         self._process = process
@@ -51,23 +54,8 @@ class RemoteDouble:
         answer.raise_for_status()
         return answer.json()
 
-    def create_team(self, name, display_name, **kw):
-        return self._post("/teams", name=name, display_name=display_name, **kw)
-
-    def create_user(self, username, roles="system_user", is_bot=False, **kw):
-        return self._post("/users", username=username, roles=roles, is_bot=is_bot, **kw)
-
-    def create_token(self, user_id, **kw):
-        return self._post("/tokens", user_id=user_id, **kw)["token"]
-
-    def add_team_member(self, team_id, user_id, admin=False):
-        return self._post("/team_members", team_id=team_id, user_id=user_id, admin=admin)
-
-    def create_channel(self, team_id, name, display_name, type="O", **kw):
-        return self._post("/channels", team_id=team_id, name=name, display_name=display_name, type=type, **kw)
-
-    def add_channel_member(self, channel_id, user_id, admin=False):
-        return self._post("/channel_members", channel_id=channel_id, user_id=user_id, admin=admin)
+    def _seed(self, path: str, **args) -> dict:
+        return self._post("/" + path, **args)
 
     def set_config(self, **values):
         return self._post("/config", **values)

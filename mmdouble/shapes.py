@@ -1,6 +1,6 @@
 """JSON shapes of Mattermost 5.37 objects as the server serializes them.
 
-State keeps richer internal records (for instance action integrations); these
+The store keeps richer records (for instance action integrations); these
 functions turn them into what a client may see.
 """
 import copy

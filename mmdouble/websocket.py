@@ -1,7 +1,7 @@
 """The /api/v4/websocket endpoint and the hub that fans events out.
 
-Recipients are decided at publish time (under the store lock) with the rules of
-the real server's ShouldSendEvent; each connection then writes its events in
+Recipients are decided at publish time (under the store lock, by Rules.audience, the
+real server's ShouldSendEvent); each connection then writes its events in
 order from its own queue, stamping its own `seq`.
 """
 import asyncio
@@ -11,8 +11,9 @@ import time
 
 from aiohttp import WSMsgType, web
 
+from .config import server_version
 from .ids import new_id
-from .request_keys import TOKEN
+from .transport import TOKEN
 
 log = logging.getLogger("mmdouble.websocket")
 
@@ -47,32 +48,26 @@ class Connection:
 
 
 class Hub:
-    def __init__(self, state):
-        self.state = state
+    """The rules' event sink (Rules.events): publish and has_listeners."""
+
+    def __init__(self, rules):
+        self.rules = rules
         self.connections: set[Connection] = set()
         self.blocked_until = 0.0
-        state.publish = self.publish
-        state.has_listeners = lambda: bool(self.connections)
+
+    def has_listeners(self) -> bool:
+        return bool(self.connections)
 
     def publish(self, event, data, *, user_id="", channel_id="", team_id="", omit_users=None):
+        """Only the rules call this, holding the store lock: each connection gets its events in
+        the order the changes happened."""
         broadcast = {"omit_users": omit_users, "user_id": user_id, "channel_id": channel_id,
                      "team_id": team_id}
         frame = {"event": event, "data": data, "broadcast": broadcast}
-        st = self.state
-        with st.lock:
-            for conn in list(self.connections):
-                uid = conn.user_id
-                if not uid:
-                    continue
-                if user_id:
-                    if uid != user_id:
-                        continue
-                elif omit_users and uid in omit_users:
-                    continue
-                elif channel_id and not st.is_member(channel_id, uid):
-                    continue
-                elif team_id and not st.is_team_member(team_id, uid):
-                    continue
+        connections = list(self.connections)
+        chosen = self.rules.audience({conn.user_id for conn in connections}, **broadcast)
+        for conn in connections:
+            if conn.user_id in chosen:
                 conn.enqueue(("event", frame))
 
     def drop(self, user_id=None):
@@ -87,7 +82,7 @@ class Hub:
         conn.user_id = user["id"]
         self.connections.add(conn)
         hello = {"event": "hello",
-                 "data": {"connection_id": conn.id, "server_version": self.state.server_version()},
+                 "data": {"connection_id": conn.id, "server_version": server_version()},
                  "broadcast": {"omit_users": None, "user_id": user["id"], "channel_id": "",
                                "team_id": ""}}
         conn.enqueue(("event", hello))
@@ -95,19 +90,18 @@ class Hub:
     def _after_auth(self, conn, reply_seq=None):
         if reply_seq is not None:
             conn.enqueue(("raw", {"status": "OK", "seq_reply": reply_seq}))
-        self.publish("status_change", {"status": "online", "user_id": conn.user_id},
-                     user_id=conn.user_id)
+        self.rules.announce_online(conn.user_id)
 
     async def handle(self, request: web.Request):
         if time.monotonic() < self.blocked_until:
             raise web.HTTPServiceUnavailable(text="websocket connections are blocked")
-        heartbeat = float(self.state.config.get("WebsocketHeartbeatSeconds") or 0) or None
+        heartbeat = float(self.rules.config().get("WebsocketHeartbeatSeconds") or 0) or None
         ws = web.WebSocketResponse(heartbeat=heartbeat, max_msg_size=8 * 1024)
         await ws.prepare(request)
         conn = Connection(ws, asyncio.get_running_loop())
         writer = asyncio.ensure_future(conn.writer())
         token = request.get(TOKEN)
-        user = self.state.user_by_token(token) if token else None
+        user = self.rules.user_by_token(token) if token else None
         if user:
             self._authenticate(conn, user)
             self._after_auth(conn)
@@ -149,7 +143,7 @@ class Hub:
             if conn.user_id:
                 return True
             token = (req.get("data") or {}).get("token")
-            user = self.state.user_by_token(token) if isinstance(token, str) else None
+            user = self.rules.user_by_token(token) if isinstance(token, str) else None
             if not user:
                 return False
             self._authenticate(conn, user)
@@ -160,14 +154,11 @@ class Hub:
             return True
         if action == "ping":
             conn.enqueue(("raw", {"status": "OK", "seq_reply": seq,
-                                  "data": {"text": "pong", "version": self.state.server_version(),
+                                  "data": {"text": "pong", "version": server_version(),
                                            "server_time": int(time.time() * 1000), "node_id": ""}}))
         elif action == "user_typing":
             data = req.get("data") or {}
-            cid = data.get("channel_id", "")
-            if cid and self.state.is_member(cid, conn.user_id):
-                self.publish("typing", {"parent_id": data.get("parent_id", ""), "user_id": conn.user_id},
-                             channel_id=cid, omit_users={conn.user_id: True})
+            self.rules.user_typing(conn.user_id, data.get("channel_id", ""), data.get("parent_id", ""))
             conn.enqueue(("raw", {"status": "OK", "seq_reply": seq}))
         elif action in ("get_statuses", "get_statuses_by_ids", "user_update_active_status"):
             conn.enqueue(("raw", {"status": "OK", "seq_reply": seq, "data": {}}))

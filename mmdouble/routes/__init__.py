@@ -1,1 +1,1 @@
-"""REST routes of the double, one module per API area."""
+"""REST routes of the double, one module per API area: parse the request, call the rules, shape the answer."""

@@ -1,23 +1,12 @@
 """File upload (multipart), download and file info."""
-import mimetypes
-import os
-
 from aiohttp import web
 
-from .. import shapes
-from ..app import STATE, current_user, json_response, path_id
-from ..errors import AppError, forbidden
-from ..ids import new_id, now_ms
-
-
-def _mime(name: str) -> str:
-    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return mime + "; charset=utf-8" if mime.startswith("text/") else mime
+from ..errors import AppError
+from ..transport import RULES, current_user, json_response, path_id
 
 
 async def upload(request):
     me = current_user(request)
-    state = request.app[STATE]
     channel_id = request.query.get("channel_id", "")
     uploads, client_ids = [], []
     if request.content_type.startswith("multipart/"):
@@ -33,39 +22,19 @@ async def upload(request):
         uploads.append((request.query.get("filename", "file"), await request.read()))
     if not uploads:
         raise AppError(400, "api.file.upload_file.incorrect_number_of_files.app_error")
-    with state.lock:
-        if not (state.is_member(channel_id, me["id"]) or state.is_sysadmin(me["id"])):
-            raise forbidden(me["id"], "upload_file")
-        infos = []
-        for name, data in uploads:
-            info = {"id": new_id(), "user_id": me["id"], "channel_id": channel_id, "create_at": now_ms(),
-                    "name": name, "extension": os.path.splitext(name)[1].lstrip(".").lower(),
-                    "size": len(data), "mime_type": _mime(name)}
-            state.files[info["id"]] = {"info": info, "data": data}
-            infos.append(shapes.file_info_json(info))
-        return json_response({"file_infos": infos, "client_ids": client_ids}, status=201)
-
-
-def _readable_file(request):
-    me = current_user(request)
-    state = request.app[STATE]
-    fid = path_id(request, "file_id")
-    f = state.files.get(fid)
-    if f is None:
-        raise AppError(404, "app.file_info.get.app_error")
-    cid = f["info"]["channel_id"]
-    if f["info"]["user_id"] != me["id"] and not (state.is_member(cid, me["id"]) or state.is_sysadmin(me["id"])):
-        raise forbidden(me["id"], "read_channel")
-    return f
+    infos = request.app[RULES].upload_files(me["id"], channel_id, uploads)
+    return json_response({"file_infos": infos, "client_ids": client_ids}, status=201)
 
 
 async def download(request):
-    f = _readable_file(request)
-    return web.Response(body=f["data"], headers={"Content-Type": f["info"]["mime_type"]})
+    me = current_user(request)
+    data, mime_type = request.app[RULES].file_content(me["id"], path_id(request, "file_id"))
+    return web.Response(body=data, headers={"Content-Type": mime_type})
 
 
 async def info(request):
-    return json_response(shapes.file_info_json(_readable_file(request)["info"]))
+    me = current_user(request)
+    return json_response(request.app[RULES].file_info(me["id"], path_id(request, "file_id")))
 
 
 def register(router: web.UrlDispatcher):

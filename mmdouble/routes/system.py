@@ -1,9 +1,9 @@
 """Ping, client config and roles."""
 from aiohttp import web
 
-from ..app import STATE, current_user, json_response
+from ..config import CONFIG_HASH, VERSION
 from ..errors import AppError
-from ..state import VERSION, CONFIG_HASH
+from ..transport import RULES, current_user, json_response
 
 _ROLE_PERMISSIONS = {
     "system_user": ["create_direct_channel", "create_group_channel", "create_team", "list_public_teams",
@@ -32,8 +32,7 @@ def _flag(value) -> str:
 
 
 async def client_config(request):
-    state = request.app[STATE]
-    c = state.config
+    c = request.app[RULES].config()
     return json_response({
         "AboutLink": "https://about.mattermost.com/default-about/", "BuildDate": "", "BuildHash": "",
         "BuildHashEnterprise": "", "BuildEnterpriseReady": "false", "BuildNumber": "",

@@ -8,6 +8,7 @@ import pytest
 from aiohttp import web
 
 from mmdouble import MattermostDouble
+from mmdouble.seeding import add_person
 from mmdouble.testing import SimUser
 from tests.loopback import LoopbackServer, catch_all
 
@@ -67,10 +68,7 @@ class World:
         d.create_team("ops", "Ops", id=TEAM_ID)
         self.tokens, self.clients = {}, {}
         for who, spec in USERS.items():
-            spec = dict(spec)
-            d.create_user(USERNAMES[who], **spec)
-            d.add_team_member(TEAM_ID, spec["id"], admin=who == "admin")
-            self.tokens[who] = d.create_token(spec["id"])
+            _, self.tokens[who] = add_person(d, TEAM_ID, USERNAMES[who], team_admin=who == "admin", **spec)
         for who in USERS:
             self.clients[who] = SimUser(d.url, self.tokens[who])
         self.ids = {RECORDED_INTEGRATION: self.integration.url, "http://127.0.0.1:8065": d.url}

@@ -5,6 +5,7 @@ import json
 import pytest
 from aiohttp import web
 
+from mmdouble.seeding import add_person
 from mmdouble.testing import SimUser
 from tests.loopback import LoopbackServer, catch_all
 
@@ -13,16 +14,12 @@ class World:
     def __init__(self, double):
         self.d = double
         self.team = double.create_team("ops", "Ops")
+        self.town = double.create_channel(self.team["id"], "town-square", "Town Square")
         self.users, self.tokens = {}, {}
         for name, roles, bot in (("admin", "system_user system_admin", False), ("alice", "system_user", False),
                                  ("bob", "system_user", False), ("incident", "system_user system_admin", True)):
-            u = double.create_user(name, roles=roles, is_bot=bot)
-            self.users[name] = u
-            self.tokens[name] = double.create_token(u["id"])
-            double.add_team_member(self.team["id"], u["id"], admin=name == "admin")
-        self.town = double.create_channel(self.team["id"], "town-square", "Town Square")
-        for u in self.users.values():
-            double.add_channel_member(self.town["id"], u["id"])
+            self.users[name], self.tokens[name] = add_person(double, self.team["id"], name, roles=roles, is_bot=bot,
+                                                             team_admin=name == "admin", channels=[self.town["id"]])
         self._sims = []
 
     def sim(self, name) -> SimUser:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from mmdouble import MattermostDouble
+from mmdouble.seeding import add_person
 try:
     from mmdouble.testing import SimUser
 except ImportError:  # pragma: no cover
@@ -54,13 +55,12 @@ class World:
 
 
 def build_world(double: MattermostDouble, bot_roles: str = "system_user system_admin") -> World:
+    """Works on a RemoteDouble too (the benchmark's): it only uses the seeding methods."""
     team = double.create_team("ops", "Ops")
     town_square = double.create_channel(team["id"], "town-square", "Town Square", type="O")
-    bot_user = double.create_user("incident", roles=bot_roles, is_bot=True)
-    bot_token = double.create_token(bot_user["id"])
-    double.add_team_member(team["id"], bot_user["id"])
-    # like a real server, joining a team puts the bot in its default channel
-    double.add_channel_member(town_square["id"], bot_user["id"])
+    # like a real server, joining a team puts everyone in its default channel
+    in_town = (town_square["id"],)
+    bot_user, bot_token = add_person(double, team["id"], "incident", roles=bot_roles, is_bot=True, channels=in_town)
     world = World(double, team, town_square, bot_user, bot_token)
     for username, roles, team_admin in (
         ("admin", "system_user system_admin", False),
@@ -68,11 +68,8 @@ def build_world(double: MattermostDouble, bot_roles: str = "system_user system_a
         ("bob", "system_user", False),
         ("carol", "system_user", True),
     ):
-        user = double.create_user(username, roles=roles)
-        world.users[username] = user
-        world.tokens[username] = double.create_token(user["id"])
-        double.add_team_member(team["id"], user["id"], admin=team_admin)
-        double.add_channel_member(town_square["id"], user["id"])
+        world.users[username], world.tokens[username] = add_person(
+            double, team["id"], username, roles=roles, team_admin=team_admin, channels=in_town)
     return world
 
 
