@@ -32,6 +32,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/incident_bench.py

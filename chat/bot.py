@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from mmpy_bot import Bot
@@ -26,7 +27,7 @@ from chat.gateway import Mattermost
 from chat.signing import Signer
 from chat.web import CallbackServer, CommandTokens
 from config.settings import Settings
-from chat.registry import collect
+from chat.registry import ChatPlugin, collect
 
 log = logging.getLogger("incident.bot")
 
@@ -38,7 +39,7 @@ class _FixedSettings(MmpySettings):
         return None
 
 
-def driver_options(settings: Settings) -> dict:
+def driver_options(settings: Settings) -> dict[str, Any]:
     url = urlsplit(settings.mattermost.url)
     return {
         "url": url.hostname,
@@ -54,8 +55,10 @@ def driver_options(settings: Settings) -> dict:
 
 
 class IncidentBot(Bot):
-    def __init__(self, settings: Settings, plugins: list, signer: Signer, remember_command=None, stored_command_token=None,
-                 claim_event=None):
+    def __init__(self, settings: Settings, plugins: list[ChatPlugin], signer: Signer,
+                 remember_command: Callable[[str, str, str], None] | None = None,
+                 stored_command_token: Callable[[str], str | None] | None = None,
+                 claim_event: Callable[[str], bool] | None = None) -> None:
         self.app_settings = settings
         self._setup_plugin_manager(plugins)
         self.settings = _FixedSettings(
@@ -83,7 +86,7 @@ class IncidentBot(Bot):
             listeners=lambda: self.plugin_manager.webhook_listeners.items(),
             worker_threads=settings.bot.worker_threads,
         )
-        self.event_handler = None
+        self.event_handler: IncidentEventHandler | None = None
         self.chat: ChatContext | None = None
         self._claim_event = claim_event or (lambda key: True)
 
@@ -124,7 +127,7 @@ class IncidentBot(Bot):
             self.running = True
             self.driver.threadpool.start()  # no mmpy-bot scheduler thread: nothing is scheduled there
             self.plugin_manager.start()
-            if not self.stopping.is_set():
+            if not self.stopping.is_set() and self.event_handler is not None:
                 self.event_handler.start()  # blocks until stop()
         finally:
             self.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timezone, tzinfo
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chat.gateway import Mattermost, MattermostError
 from chat.signing import Signer
@@ -17,14 +17,20 @@ from services import incidents
 from services.actor import Actor
 from services.errors import Invalid
 
+if TYPE_CHECKING:
+    from mmpy_bot.wrappers import WebHookEvent
+
+    from chat.registry import CommandRequest, Subcommand  # chat.registry imports this module
+    from models import Incident
+
 log = logging.getLogger("incident.chat")
 
 
 class ChatContext:
     """Built once per bot, when it has logged in; every plugin gets it through `attach`."""
 
-    def __init__(self, mm: Mattermost, signer: Signer, settings: Settings, subcommands: dict,
-                 register_team: Callable[[str], None]):
+    def __init__(self, mm: Mattermost, signer: Signer, settings: Settings, subcommands: dict[str, Subcommand],
+                 register_team: Callable[[str], None]) -> None:
         self.mm = mm
         self.signer = signer
         self.settings = settings
@@ -54,13 +60,13 @@ class ChatContext:
             is_channel_member=lambda channel_id: self.mm.is_channel_member(channel_id, user_id),
         )
 
-    def signed(self, callback: Callback):
+    def signed(self, callback: Callback) -> dict[str, Any] | str:
         """A button's context or a dialog's state; `chat/web.py` reads it back."""
         if callback.kind == "dialog":
             return self.signer.sign_state(callback.payload())
         return self.signer.sign_context(callback.payload())
 
-    def submission(self, event) -> tuple[dict, dict, Actor, str] | None:
+    def submission(self, event: WebHookEvent) -> tuple[Callback, dict[str, Any], Actor, str] | None:
         """A dialog submission's signed state, its form, who sent it and the team it is about;
         None if cancelled.
 
@@ -85,7 +91,7 @@ class ChatContext:
     def username(self, user_id: str) -> str:
         return self.flows.username(user_id)
 
-    def user_by_mention(self, text: str) -> dict:
+    def user_by_mention(self, text: str) -> dict[str, Any]:
         name = text.strip().lstrip("@")
         user = self.mm.user_by_username(name) if name else None
         if user is None:
@@ -93,7 +99,7 @@ class ChatContext:
         return user
 
     # ---- where -------------------------------------------------------------------------
-    def incident_here(self, request):
+    def incident_here(self, request: CommandRequest) -> Incident:
         """The incident of the channel a command was typed in (of the command's own team)."""
         incident = incidents.incident_for_channel(request.channel_id)
         if incident is None or incident.team_id != request.team_id:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from mmpy_bot.event_handler import EventHandler
 
@@ -23,11 +23,14 @@ log = logging.getLogger("incident.events")
 JSON_STRING_FIELDS = ("post", "reaction", "channel", "mentions", "dialog")
 _MARK = "__incident_events__"
 
+Listener = Callable[[dict[str, Any]], None]  # a plugin's bound method, given the decoded event
+_Method = TypeVar("_Method", bound=Callable[[Any, dict[str, Any]], None])  # the same, as declared: (self, event)
 
-def listen_event(*names: str) -> Callable:
+
+def listen_event(*names: str) -> Callable[[_Method], _Method]:
     """Mark a plugin method as a listener for these websocket event names."""
 
-    def mark(function: Callable) -> Callable:
+    def mark(function: _Method) -> _Method:
         setattr(function, _MARK, names)
         return function
 
@@ -59,16 +62,16 @@ def claim_key(frame: dict[str, Any]) -> str | None:
 
 
 class IncidentEventHandler(EventHandler):
-    def __init__(self, *args, heartbeat_seconds: float = 30.0, claim: Callable[[str], bool] = lambda key: True, **kwargs):
+    def __init__(self, *args: Any, heartbeat_seconds: float = 30.0, claim: Callable[[str], bool] = lambda key: True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.heartbeat_seconds = heartbeat_seconds
         self.claim = claim
-        self.listeners: dict[str, list[Callable]] = defaultdict(list)
+        self.listeners: dict[str, list[Listener]] = defaultdict(list)
         for plugin in self.plugin_manager.plugins:
             for attribute in dir(type(plugin)):
                 method = getattr(plugin, attribute, None)
                 for name in getattr(method, _MARK, ()):
-                    self.listeners[name].append(method)
+                    self.listeners[name].append(method)  # type: ignore[arg-type]  # marked: a method
 
     def start(self) -> None:
         # Our websocket detects dead connections, backs off when reconnecting, and stops
@@ -109,7 +112,7 @@ class IncidentEventHandler(EventHandler):
             return True
 
     @staticmethod
-    def _run(listener: Callable, event: dict[str, Any]) -> None:
+    def _run(listener: Listener, event: dict[str, Any]) -> None:
         try:
             listener(event)
         except Exception:

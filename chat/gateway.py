@@ -14,11 +14,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
 
 import httpx
 
 from flows.port import ChatError
+
+if TYPE_CHECKING:
+    from mmpy_bot.driver import Driver
 
 log = logging.getLogger("incident.mattermost")
 
@@ -72,7 +75,7 @@ class Upload:
 
 
 class Mattermost:
-    def __init__(self, driver, cache_seconds: float = CACHE_SECONDS):
+    def __init__(self, driver: Driver, cache_seconds: float = CACHE_SECONDS) -> None:
         self._client: httpx.Client = driver.client.client
         self._base = driver.client.url + "/api/v4"
         self._driver = driver
@@ -84,8 +87,8 @@ class Mattermost:
         return self._driver.user_id
 
     # ---- transport ------------------------------------------------------------------------
-    def call(self, method: str, path: str, json: Any = None, params: dict | None = None, raw: bool = False,
-             **kwargs) -> Any:
+    def call(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None, raw: bool = False,
+             **kwargs: Any) -> Any:
         """The answer's JSON (or bytes when it is not JSON, or always with `raw=True`)."""
         self.calls += 1
         headers = {"Authorization": f"Bearer {self._driver.client.token}"}
@@ -111,13 +114,13 @@ class Mattermost:
         return response.content
 
     # ---- who -------------------------------------------------------------------------------
-    def me(self) -> dict:
+    def me(self) -> dict[str, Any]:
         return self.call("GET", "/users/me")
 
-    def user(self, user_id: str) -> dict:
+    def user(self, user_id: str) -> dict[str, Any]:
         return self._cache.get(("user", user_id), lambda: self.call("GET", f"/users/{user_id}"))
 
-    def user_by_username(self, username: str) -> dict | None:
+    def user_by_username(self, username: str) -> dict[str, Any] | None:
         name = username.lstrip("@").lower()
         if not USERNAME.fullmatch(name):
             return None  # never let text someone typed shape the request path
@@ -131,9 +134,9 @@ class Mattermost:
     def is_system_admin(self, user_id: str) -> bool:
         return "system_admin" in self.user(user_id).get("roles", "").split()
 
-    def team_member(self, team_id: str, user_id: str) -> dict | None:
+    def team_member(self, team_id: str, user_id: str) -> dict[str, Any] | None:
         """The person's membership of the team, or None if they are not (or no longer) in it."""
-        def ask() -> dict | None:
+        def ask() -> dict[str, Any] | None:
             try:
                 member = self.call("GET", f"/teams/{team_id}/members/{user_id}")
             except MattermostError as exc:
@@ -167,6 +170,10 @@ class Mattermost:
         self._cache.put(key, True)
         return True
 
+    def member_channel_ids(self, user_id: str, team_id: str) -> frozenset[str]:
+        channels = self.call("GET", f"/users/{user_id}/teams/{team_id}/channels", params={"include_deleted": "true"})
+        return frozenset(channel["id"] for channel in channels)
+
     def forget_membership(self, channel_id: str) -> None:
         """Called when Mattermost tells us a channel's members changed."""
         self._cache.forget(lambda key: key[0] == "member" and key[1] == channel_id)
@@ -175,20 +182,20 @@ class Mattermost:
         """After a reconnect: removals may have happened while we could not hear them."""
         self._cache.forget(lambda key: key[0] == "member")
 
-    def my_teams(self) -> list[dict]:
+    def my_teams(self) -> list[dict[str, Any]]:
         return self.call("GET", "/users/me/teams")
 
-    def team(self, team_id: str) -> dict:
+    def team(self, team_id: str) -> dict[str, Any]:
         return self._cache.get(("team", team_id), lambda: self.call("GET", f"/teams/{team_id}"))
 
-    def client_config(self) -> dict:
+    def client_config(self) -> dict[str, Any]:
         return self.call("GET", "/config/client", params={"format": "old"})
 
     # ---- channels ----------------------------------------------------------------------
-    def channel(self, channel_id: str) -> dict:
+    def channel(self, channel_id: str) -> dict[str, Any]:
         return self.call("GET", f"/channels/{channel_id}")
 
-    def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "", header: str = "") -> dict:
+    def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "", header: str = "") -> dict[str, Any]:
         body = {"team_id": team_id, "name": name, "display_name": display_name, "type": "P" if private else "O",
                 "purpose": purpose, "header": header}
         return self.call("POST", "/channels", json=body)
@@ -200,17 +207,17 @@ class Mattermost:
     def archive_channel(self, channel_id: str) -> None:
         self.call("DELETE", f"/channels/{channel_id}")
 
-    def restore_channel(self, channel_id: str) -> dict:
+    def restore_channel(self, channel_id: str) -> dict[str, Any]:
         return self.call("POST", f"/channels/{channel_id}/restore")
 
-    def patch_channel(self, channel_id: str, **fields: Any) -> dict:
+    def patch_channel(self, channel_id: str, **fields: Any) -> dict[str, Any]:
         return self.call("PUT", f"/channels/{channel_id}/patch", json=fields)
 
-    def direct_channel(self, user_id: str) -> dict:
+    def direct_channel(self, user_id: str) -> dict[str, Any]:
         return self.call("POST", "/channels/direct", json=[self.bot_user_id, user_id])
 
     # ---- posts ---------------------------------------------------------------------------
-    def post(self, channel_id: str, message: str, props: dict | None = None, root_id: str = "", file_ids: list[str] | None = None) -> dict:
+    def post(self, channel_id: str, message: str, props: dict[str, Any] | None = None, root_id: str = "", file_ids: list[str] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"channel_id": channel_id, "message": message, "root_id": root_id}
         if props:
             body["props"] = props
@@ -218,10 +225,10 @@ class Mattermost:
             body["file_ids"] = file_ids
         return self.call("POST", "/posts", json=body)
 
-    def get_post(self, post_id: str) -> dict:
+    def get_post(self, post_id: str) -> dict[str, Any]:
         return self.call("GET", f"/posts/{post_id}")
 
-    def patch_post(self, post_id: str, message: str | None = None, props: dict | None = None) -> dict:
+    def patch_post(self, post_id: str, message: str | None = None, props: dict[str, Any] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if message is not None:
             body["message"] = message
@@ -229,33 +236,33 @@ class Mattermost:
             body["props"] = props
         return self.call("PUT", f"/posts/{post_id}/patch", json=body)
 
-    def ephemeral(self, channel_id: str, user_id: str, message: str, props: dict | None = None) -> dict:
+    def ephemeral(self, channel_id: str, user_id: str, message: str, props: dict[str, Any] | None = None) -> dict[str, Any]:
         post: dict[str, Any] = {"channel_id": channel_id, "message": message}
         if props:
             post["props"] = props
         return self.call("POST", "/posts/ephemeral", json={"user_id": user_id, "post": post})
 
-    def direct_message(self, user_id: str, message: str, props: dict | None = None, uploads: list[Upload] = ()) -> dict:
+    def direct_message(self, user_id: str, message: str, props: dict[str, Any] | None = None, uploads: Sequence[Upload] = ()) -> dict[str, Any]:
         channel = self.direct_channel(user_id)
         file_ids = [self.upload(channel["id"], upload)["id"] for upload in uploads]
         return self.post(channel["id"], message, props=props, file_ids=file_ids or None)
 
-    def upload(self, channel_id: str, upload: Upload) -> dict:
+    def upload(self, channel_id: str, upload: Upload) -> dict[str, Any]:
         answer = self.call("POST", "/files", data={"channel_id": channel_id},
                            files=[("files", (upload.name, upload.content))])
         return answer["file_infos"][0]
 
-    def file_info(self, file_id: str) -> dict:
+    def file_info(self, file_id: str) -> dict[str, Any]:
         return self.call("GET", f"/files/{file_id}/info")
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes of an attached file, whatever its type."""
         return self.call("GET", f"/files/{file_id}", raw=True)
 
-    def channel_posts(self, channel_id: str, page: int, per_page: int = 200) -> dict:
+    def channel_posts(self, channel_id: str, page: int, per_page: int = 200) -> dict[str, Any]:
         return self.call("GET", f"/channels/{channel_id}/posts", params={"page": page, "per_page": per_page})
 
-    def channel_post_pages(self, channel_id: str, per_page: int = 200) -> Iterator[list[dict]]:
+    def channel_post_pages(self, channel_id: str, per_page: int = 200) -> Iterator[list[dict[str, Any]]]:
         """Every post of a channel, one page at a time, newest first; memory stays one page.
 
         Pages are numbered from the newest post, so a post arriving meanwhile shifts the
@@ -276,18 +283,18 @@ class Mattermost:
             page += 1
 
     # ---- interactive ------------------------------------------------------------------
-    def open_dialog(self, trigger_id: str, url: str, dialog: dict) -> None:
+    def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None:
         self.call("POST", "/actions/dialogs/open", json={"trigger_id": trigger_id, "url": url, "dialog": dialog})
 
     # ---- slash commands ------------------------------------------------------------------
-    def team_commands(self, team_id: str) -> list[dict]:
+    def team_commands(self, team_id: str) -> list[dict[str, Any]]:
         return self.call("GET", "/commands", params={"team_id": team_id, "custom_only": "true"})
 
-    def create_command(self, command: dict) -> dict:
+    def create_command(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.call("POST", "/commands", json=command)
 
-    def update_command(self, command: dict) -> dict:
+    def update_command(self, command: dict[str, Any]) -> dict[str, Any]:
         return self.call("PUT", f"/commands/{command['id']}", json=command)
 
-    def execute_command(self, channel_id: str, team_id: str, command: str) -> dict:
+    def execute_command(self, channel_id: str, team_id: str, command: str) -> dict[str, Any]:
         return self.call("POST", "/commands/execute", json={"channel_id": channel_id, "team_id": team_id, "command": command})

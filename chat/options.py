@@ -41,7 +41,7 @@ from render.text import safe
 from services.errors import Invalid
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(click.ParamType[int]):
     """A whole number a person typed, from `minimum`: ASCII digits, at most 9 of them.
 
     Not click.IntRange: it calls int(), which also takes "+5", " 5", "1_000", "٣" and any length.

@@ -8,7 +8,7 @@ A plugin method decorated with `@subcommand("start", usage=..., summary=...)` ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from mmpy_bot import Plugin
 
@@ -44,7 +44,7 @@ class Reply:
     """What the person sees. Slash replies are ephemeral unless `in_channel` is set."""
 
     text: str = ""
-    attachments: list[dict] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     in_channel: bool = False
     goto: str = ""
 
@@ -66,15 +66,19 @@ class Subcommand:
     handler: Callable[[CommandRequest], Reply | None]
 
 
-def subcommand(name: str, usage: str, summary: str, order: int = 100) -> Callable:
-    def mark(function: Callable) -> Callable:
+# a subcommand's handler as declared in its plugin: (self, request)
+_Method = TypeVar("_Method", bound=Callable[[Any, CommandRequest], Reply | None])
+
+
+def subcommand(name: str, usage: str, summary: str, order: int = 100) -> Callable[[_Method], _Method]:
+    def mark(function: _Method) -> _Method:
         setattr(function, _MARK, (name, usage, summary, order))
         return function
 
     return mark
 
 
-def collect(plugins: list) -> dict[str, Subcommand]:
+def collect(plugins: list[Plugin]) -> dict[str, Subcommand]:
     found: dict[str, Subcommand] = {}
     for plugin in plugins:
         for attribute in dir(type(plugin)):
@@ -85,7 +89,7 @@ def collect(plugins: list) -> dict[str, Subcommand]:
             name, usage, summary, order = spec
             if name in found:
                 raise ValueError(f"two handlers for /incident {name}")
-            found[name] = Subcommand(name, usage, summary, order, method)
+            found[name] = Subcommand(name, usage, summary, order, method)  # type: ignore[arg-type]  # marked: a method
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from chat.gateway import Mattermost, MattermostError
 from chat.web import COMMAND_PATH, CommandTokens
@@ -29,7 +29,7 @@ class StartupError(Exception):
         self.exit_code = exit_code
 
 
-def login(mattermost: Mattermost, url: str, stopping: threading.Event, attempts: int) -> dict:
+def login(mattermost: Mattermost, url: str, stopping: threading.Event, attempts: int) -> dict[str, Any]:
     """`GET /users/me`, retried with backoff while the server is unreachable or failing."""
     for attempt in range(attempts):
         try:
@@ -48,7 +48,7 @@ def login(mattermost: Mattermost, url: str, stopping: threading.Event, attempts:
     raise StartupError(f"Mattermost at {url} did not answer after {attempts} attempts: check MATTERMOST_URL and that the server is up", EXIT_UNAVAILABLE)
 
 
-def check_role(me: dict) -> None:
+def check_role(me: dict[str, Any]) -> None:
     if "system_admin" not in (me.get("roles") or "").split():
         raise StartupError(
             f"the bot account @{me.get('username')} lacks the system_admin role, which it needs to send ephemeral messages, "
@@ -57,7 +57,7 @@ def check_role(me: dict) -> None:
         )
 
 
-def command_spec(team_id: str, callback_base_url: str) -> dict:
+def command_spec(team_id: str, callback_base_url: str) -> dict[str, Any]:
     return {
         "team_id": team_id,
         "trigger": TRIGGER,
@@ -84,7 +84,7 @@ def register_commands(mattermost: Mattermost, callback_base_url: str, tokens: Co
     return [team["id"] for team in teams]
 
 
-def register_in_team(mattermost: Mattermost, team: dict, callback_base_url: str, tokens: CommandTokens,
+def register_in_team(mattermost: Mattermost, team: dict[str, Any], callback_base_url: str, tokens: CommandTokens,
                      remember: Callable[[str, str, str], None]) -> None:
     """Create or update `/incident` in one team, and keep its token."""
     wanted = command_spec(team["id"], callback_base_url)

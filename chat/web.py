@@ -22,10 +22,11 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from aiohttp import web
 from mmpy_bot.webhook_server import WebHookServer
@@ -35,6 +36,9 @@ from chat.signing import ForgedPayload, Signer
 from render import callbacks
 from render.text import inert
 from services.errors import DomainError
+
+if TYPE_CHECKING:
+    from mmpy_bot.function import WebHookFunction
 
 log = logging.getLogger("incident.web")
 
@@ -91,7 +95,7 @@ class CallbackServer(WebHookServer):
         port: int,
         signer: Signer,
         tokens: CommandTokens,
-        listeners: Callable[[], Iterable[tuple[Any, list]]],
+        listeners: Callable[[], Iterable[tuple[re.Pattern[str], list[WebHookFunction]]]],
         worker_threads: int = 8,
     ):
         super().__init__(url=host, port=port)

@@ -14,11 +14,14 @@ import json
 import logging
 import random
 import ssl
+from typing import Any, Awaitable, Callable
 
 import aiohttp
 from mattermostautodriver.websocket import Websocket
 
 log = logging.getLogger("incident.websocket")
+
+FrameHandler = Callable[[str], Awaitable[None]]  # gets each text frame as it came, JSON not decoded
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 30.0
@@ -31,7 +34,7 @@ def backoff(attempt: int) -> float:
 
 
 class ResilientWebsocket(Websocket):
-    def __init__(self, options, token):
+    def __init__(self, options: dict[str, Any], token: str) -> None:
         super().__init__(options, token)
         self._alive = True  # not set again in connect(): a stop requested before it runs must hold
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -52,7 +55,7 @@ class ResilientWebsocket(Websocket):
         url = f"{scheme}://{options['url']}:{options['port']}{options['basepath']}/api/v4/websocket"
         return url, context
 
-    async def connect(self, event_handler) -> None:
+    async def connect(self, event_handler: FrameHandler) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         url, context = self._url_and_tls()
@@ -61,7 +64,7 @@ class ResilientWebsocket(Websocket):
         while self._alive:
             try:
                 async with aiohttp.ClientSession() as session:
-                    async with session.ws_connect(url, ssl=context, **kwargs) as socket:
+                    async with session.ws_connect(url, ssl=context or True, **kwargs) as socket:
                         self._socket = socket
                         await asyncio.wait_for(self._authenticate_websocket(socket, event_handler), AUTH_TIMEOUT)
                         log.info("websocket connected")
@@ -84,7 +87,7 @@ class ResilientWebsocket(Websocket):
                 pass
         log.info("websocket closed")
 
-    async def _authenticate_websocket(self, socket, event_handler) -> None:
+    async def _authenticate_websocket(self, socket: aiohttp.ClientWebSocketResponse, event_handler: FrameHandler) -> None:
         challenge = {"seq": 1, "action": "authentication_challenge", "data": {"token": self._token}}
         await socket.send_str(json.dumps(challenge))
         while True:
@@ -96,7 +99,7 @@ class ResilientWebsocket(Websocket):
             if frame.get("event") == "hello" and frame.get("seq") == 0:
                 return
 
-    async def _receive(self, socket, event_handler) -> None:
+    async def _receive(self, socket: aiohttp.ClientWebSocketResponse, event_handler: FrameHandler) -> None:
         async for message in socket:
             if message.type == aiohttp.WSMsgType.TEXT:
                 await event_handler(message.data)

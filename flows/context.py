@@ -21,7 +21,7 @@ log = logging.getLogger("incident.flows")
 class Links:
     """Where Mattermost sends clicks and dialogs back, and how a button's context is signed."""
 
-    sign: Callable[[dict[str, Any]], str]
+    sign: Callable[[dict[str, Any]], dict[str, Any]]
     action_url: str
     dialog_url: str
     site_url: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from models.incidents import Incident
 from models.playbooks import Playbook
@@ -52,7 +53,7 @@ def start_incident(ctx: FlowContext, actor: Actor, team_id: str, name: str, *, p
     return Started(incident, announced=True)
 
 
-def _create_channel(ctx: FlowContext, team_id: str, plan: incidents.IncidentPlan) -> dict:
+def _create_channel(ctx: FlowContext, team_id: str, plan: incidents.IncidentPlan) -> dict[str, Any]:
     name = plan.channel_name
     for attempt in range(2):
         try:
@@ -127,7 +128,7 @@ def restart_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Inci
 
 
 # ---- commander -------------------------------------------------------------------------------
-def hand_over(ctx: FlowContext, actor: Actor, incident: Incident, user: dict) -> Incident:
+def hand_over(ctx: FlowContext, actor: Actor, incident: Incident, user: dict[str, Any]) -> Incident:
     """Make `user` (a Mattermost user) the commander; they must be in the channel."""
     changed = incidents.change_commander(actor, incident, user["id"], new_username=user["username"],
                                          new_user_is_member=ctx.chat.is_channel_member(incident.channel_id, user["id"]))

@@ -31,6 +31,10 @@ class ChatPort(Protocol):
 
     def is_channel_member(self, channel_id: str, user_id: str) -> bool: ...
 
+    def member_channel_ids(self, user_id: str, team_id: str) -> frozenset[str]:
+        """The channels of the team the user is in, archived ones included."""
+        ...
+
     def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "",
                        header: str = "") -> dict[str, Any]: ...
 

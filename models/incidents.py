@@ -47,6 +47,7 @@ def search_key(text: str) -> str:
 
 
 class Incident(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     team_id = IdField(index=True)
     name = peewee.CharField(max_length=NAME_MAX)
     name_key = peewee.CharField(max_length=NAME_MAX * 3, index=True)
@@ -75,12 +76,14 @@ class Incident(BaseModel):
 
 
 class Checklist(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     incident = peewee.ForeignKeyField(Incident, backref="checklists", on_delete="CASCADE")
     position = peewee.IntegerField()
     title = peewee.CharField(max_length=64)
 
 
 class ChecklistItem(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     checklist = peewee.ForeignKeyField(Checklist, backref="items", on_delete="CASCADE")
     position = peewee.IntegerField()
     title = peewee.TextField()
@@ -94,7 +97,9 @@ class ChecklistItem(BaseModel):
 
 
 class TimelineEvent(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     incident = peewee.ForeignKeyField(Incident, backref="timeline", on_delete="CASCADE")
+    incident_id: int  # the key itself, which peewee adds beside the field
     at = peewee.BigIntegerField(index=True)
     actor_id = IdField(null=True)
     kind = peewee.CharField(max_length=32)

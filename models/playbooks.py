@@ -21,6 +21,7 @@ def title_key(title: str) -> str:
 
 
 class Playbook(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     team_id = IdField(index=True)
     title = peewee.CharField(max_length=TITLE_MAX)
     # casefolded title; NULL once deleted so the title can be reused (NULLs never clash).
@@ -45,6 +46,7 @@ class Playbook(BaseModel):
 
 
 class PlaybookVersion(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     playbook = peewee.ForeignKeyField(Playbook, backref="versions", on_delete="CASCADE")
     number = peewee.IntegerField()
     created_by = IdField()
@@ -55,6 +57,7 @@ class PlaybookVersion(BaseModel):
 
 
 class PlaybookChecklist(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     playbook_version = peewee.ForeignKeyField(
         PlaybookVersion, backref="checklists", on_delete="CASCADE"
     )
@@ -63,12 +66,14 @@ class PlaybookChecklist(BaseModel):
 
 
 class PlaybookItem(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     checklist = peewee.ForeignKeyField(PlaybookChecklist, backref="items", on_delete="CASCADE")
     position = peewee.IntegerField()  # 0-based order within the checklist
     title = peewee.TextField()
 
 
 class PlaybookEditor(BaseModel):
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
     playbook = peewee.ForeignKeyField(Playbook, backref="editors", on_delete="CASCADE")
     user_id = IdField()
     # Who added them; added_by == user_id means they joined themselves, which matters

@@ -23,6 +23,7 @@ from mmpy_bot import listen_webhook
 
 from chat.gateway import MattermostError, Upload
 from chat.options import Option, Options, WholeNumber, split_args
+from flows import backstage as backstage_flow
 from chat.registry import ChatPlugin, CommandRequest, Reply, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
@@ -101,7 +102,7 @@ class Backstage(ChatPlugin):
 
     def backstage_page(self, user_id: str, team_id: str, filters: Filters, commander_name: str | None = None):
         actor = self.chat.actor(user_id, team_id)
-        page = backstage.browse(actor, team_id, filters)
+        page = backstage_flow.browse(self.chat.flows, actor, team_id, filters)
         if commander_name is None and filters.commander_id:
             commander_name = self.chat.username(filters.commander_id)
         text = view.backstage_list(page, filters, zone=self.chat.zone(user_id), username=self.chat.username,

@@ -1,21 +1,20 @@
 """Backstage: every incident of a team the actor may see, filtered, searched, sorted, paged.
 
 Filtering, sorting, counting and paging happen in SQL, so a team with thousands of
-incidents costs one page of rows. Visibility is the one thing SQL cannot know: a private
-incident is visible to a non-admin only while they are a member of its channel, which the
-chat layer answers (`actor.is_channel_member`). So the private incidents matching the
-filters are checked first and the visible ones become an `id IN (...)` condition.
+incidents costs one page of rows. A private incident is visible to a non-admin only while
+they are a member of its channel: the caller passes the channels they are in (Mattermost
+knows, in one call), and that becomes a `channel_id IN (...)` condition.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 import peewee
 
 from models import Incident
 from models.incidents import search_key
 
-from . import permissions
 from .actor import Actor
 from .errors import Invalid
 
@@ -33,7 +32,7 @@ class Filters:
     sort: str = "start"
     page: int = 1  # 1-based
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.status is not None and self.status not in STATUSES:
             raise Invalid(f"The status is one of {', '.join(STATUSES)}.")
         if self.sort not in SORTS:
@@ -85,7 +84,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(team_id: str, filters: Filters) -> peewee.ModelSelect:
+def _filtered(team_id: str, filters: Filters) -> peewee.ModelSelect[Incident]:
     query = Incident.select().where(Incident.team_id == team_id)
     if filters.status is not None:
         query = query.where(Incident.is_active == (filters.status == "ongoing"))
@@ -100,7 +99,7 @@ def _filtered(team_id: str, filters: Filters) -> peewee.ModelSelect:
     return query
 
 
-def _ordered(query: peewee.ModelSelect, sort: str) -> peewee.ModelSelect:
+def _ordered(query: peewee.ModelSelect[Incident], sort: str) -> peewee.ModelSelect[Incident]:
     if sort == "end":
         # most recently ended first; ongoing ones (no end yet) after all ended ones
         return query.order_by(Incident.ended_at.is_null(), Incident.ended_at.desc(), Incident.id.desc())
@@ -109,23 +108,22 @@ def _ordered(query: peewee.ModelSelect, sort: str) -> peewee.ModelSelect:
     return query.order_by(Incident.created_at.desc(), Incident.id.desc())
 
 
-def visible_private_ids(actor: Actor, team_id: str, query: peewee.ModelSelect) -> list[int]:
-    """Ids of the private incidents in `query` the actor may see (asks about each channel)."""
-    private = query.where(Incident.is_private == True)  # noqa: E712
-    rows = private.select(Incident.id, Incident.team_id, Incident.channel_id, Incident.is_private).order_by(Incident.id)
-    return [i.id for i in rows if permissions.can_view_incident(actor, i)]
+def needs_channels(actor: Actor, team_id: str) -> bool:
+    """Whether `browse` needs to know the actor's channels (admins see all, outsiders nothing)."""
+    return actor.in_team(team_id) and not actor.is_admin_of(team_id)
 
 
-def browse(actor: Actor, team_id: str, filters: Filters = Filters(), per_page: int = PER_PAGE) -> Page:
-    """One page of the team's incidents the actor may see, matching `filters`."""
+def browse(actor: Actor, team_id: str, filters: Filters = Filters(), *, member_of: Collection[str] = frozenset(),
+           per_page: int = PER_PAGE) -> Page:
+    """One page of the team's incidents the actor may see, matching `filters`; `member_of`: the
+    ids of the channels of the team the actor is in (archived ones too)."""
     query = _filtered(team_id, filters)
     if not actor.is_admin_of(team_id):
         if not actor.in_team(team_id):
             return Page([], 0, filters.page, per_page)
-        private_ids = visible_private_ids(actor, team_id, query)
         visible = Incident.is_private == False  # noqa: E712
-        if private_ids:
-            visible = visible | Incident.id.in_(private_ids)
+        if member_of:
+            visible = visible | Incident.channel_id.in_(list(member_of))
         query = query.where(visible)
     total = query.count()
     rows = list(_ordered(query, filters.sort).paginate(filters.page, per_page))

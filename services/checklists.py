@@ -20,6 +20,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
+from typing import Iterator
 
 from models import STATE_CLOSED, STATE_OPEN, Checklist, ChecklistItem, Incident, db, is_postgres
 from models.clock import now_ms
@@ -71,7 +72,7 @@ def checklists_of(incident: Incident) -> list[tuple[Checklist, list[ChecklistIte
 
 
 @contextmanager
-def _editing(actor: Actor, incident: Incident):
+def _editing(actor: Actor, incident: Incident) -> Iterator[Incident]:
     """Transaction holding the incident row; yields the fresh incident. Needs it active."""
     require_change(actor, incident)
     with db.atomic():
@@ -97,11 +98,11 @@ def _resolve(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem
                 if item.id == ref:
                     return checklist, item
         raise NotFound("That checklist item no longer exists; it may have been removed.")
-    ci, ii = locate_item([len(items) for _, items in lists], *parse_item_ref(ref))
+    ci, ii = locate_item([len(items) for _, items in lists], *parse_item_ref(str(ref)))
     return lists[ci][0], lists[ci][1][ii]
 
 
-def _where(checklist: Checklist, item: ChecklistItem) -> dict:
+def _where(checklist: Checklist, item: ChecklistItem) -> dict[str, int]:
     """Ids and 1-based numbers for timeline data."""
     return {
         "item_id": item.id,

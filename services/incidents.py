@@ -106,12 +106,13 @@ def record_incident(
     """
     if Incident.select().where(Incident.channel_id == channel_id).exists():
         raise Conflict("This channel already belongs to an incident; start the new one in a new channel.")
+    playbook_id: int | None = None
+    playbook_version: int | None = None
     if playbook is not None:
         specs = checklists_of(playbook)
         playbook_id, playbook_version = playbook.id, playbook.version
     else:
         specs = [ChecklistSpec(DEFAULT_CHECKLIST_TITLE)]
-        playbook_id = playbook_version = None
     at = now_ms()
     try:
         with db.atomic():

@@ -17,7 +17,7 @@ Definitions (issue 5):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from models import Incident
 from models.clock import now_ms
@@ -48,7 +48,7 @@ def duration_ms(incident: Incident, now: int | None = None) -> int:
     return max(0, end - incident.created_at)
 
 
-def is_system_post(post: dict) -> bool:
+def is_system_post(post: dict[str, Any]) -> bool:
     return (post.get("type") or "").startswith("system_")
 
 
@@ -59,7 +59,7 @@ class PostTally:
     messages: int = 0
     posters: set[str] = field(default_factory=set)
 
-    def add(self, post: dict) -> None:
+    def add(self, post: dict[str, Any]) -> None:
         if is_system_post(post) or post.get("delete_at"):
             return
         self.messages += 1
@@ -68,7 +68,7 @@ class PostTally:
         if post.get("user_id"):
             self.posters.add(post["user_id"])
 
-    def add_all(self, posts: Iterable[dict]) -> "PostTally":
+    def add_all(self, posts: Iterable[dict[str, Any]]) -> "PostTally":
         for post in posts:
             self.add(post)
         return self
@@ -113,7 +113,7 @@ def item_completions(incident: Incident) -> list[ItemCompletion]:
             done = item.is_checked and item.checked_at is not None
             found.append(ItemCompletion(
                 checklist.position + 1, item.position + 1, checklist.title, item.title, done,
-                max(0, item.checked_at - incident.created_at) if done else None,
+                max(0, item.checked_at - incident.created_at) if item.is_checked and item.checked_at is not None else None,
             ))
     return found
 

@@ -15,6 +15,7 @@ Import reads with a SafeLoader that also refuses aliases, and names the first pr
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -51,7 +52,7 @@ def export_playbook_yaml(playbook: Playbook) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def _unknown(fields, allowed, where: str) -> None:
+def _unknown(fields: Iterable[Any], allowed: Sequence[str], where: str) -> None:
     unknown = [k for k in fields if k not in allowed]
     if unknown:
         raise Invalid(
@@ -59,7 +60,7 @@ def _unknown(fields, allowed, where: str) -> None:
         )
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     """A value someone wrote, for a message: short scalars as written, anything else by kind.
 
     Never the repr of a collection: YAML aliases can make a tiny file expand to gigabytes.
@@ -74,13 +75,14 @@ class _NoAliasLoader(yaml.SafeLoader):
     """safe_load without anchors and aliases (`&a` / `*a`): a playbook never needs them, and
     they are how a few hundred bytes become a structure too big to look at."""
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.events.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", self.peek_event().start_mark)
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed",
+                                              self.peek_event().start_mark)  # type: ignore[no-untyped-call]
         return super().compose_node(parent, index)
 
 
-def _bool(document: dict, key: str, default: bool) -> bool:
+def _bool(document: dict[str, Any], key: str, default: bool) -> bool:
     value = document.get(key, default)
     if not isinstance(value, bool):
         raise Invalid(f"{key!r} must be true or false, not {_show(value)}.")

@@ -7,6 +7,8 @@ Incidents copy a version's checklists at start; nothing here touches incidents.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import peewee
 
 from models import (
@@ -104,7 +106,7 @@ def find_playbook(actor: Actor, team_id: str, title: str) -> Playbook:
     exact = [p for p in visible if p.title_key == wanted]
     if exact:
         return exact[0]
-    partial = [p for p in visible if wanted in p.title_key]
+    partial = [p for p in visible if wanted in (p.title_key or "")]
     if len(partial) == 1:
         return partial[0]
     if partial:
@@ -230,7 +232,7 @@ def _require_edit(actor: Actor, playbook: Playbook) -> None:
         )
 
 
-def _save(actor: Actor, playbook: Playbook, specs: list[ChecklistSpec], **fields) -> Playbook:
+def _save(actor: Actor, playbook: Playbook, specs: list[ChecklistSpec], **fields: Any) -> Playbook:
     """Write the next version; Conflict if the playbook changed since `playbook` was loaded."""
     at = now_ms()
     next_version = playbook.version + 1
@@ -270,7 +272,7 @@ def update_playbook(
 ) -> Playbook:
     """Change any of the given fields; saves a new version. Running incidents keep theirs."""
     _require_edit(actor, playbook)
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     if title is not None:
         cleaned = _clean_title(title)
         _check_title_free(playbook.team_id, cleaned, except_id=playbook.id)
@@ -311,7 +313,7 @@ def delete_playbook(actor: Actor, playbook: Playbook) -> None:
 
 # --- checklist edits, one at a time (numbered like incident checklists) -----------------------
 
-def _edit_checklists(actor: Actor, playbook: Playbook, change) -> Playbook:
+def _edit_checklists(actor: Actor, playbook: Playbook, change: Callable[[list[ChecklistSpec]], None]) -> Playbook:
     _require_edit(actor, playbook)
     specs = checklists_of(playbook)
     change(specs)
@@ -325,7 +327,7 @@ def _locate(specs: list[ChecklistSpec], ref: str) -> tuple[int, int]:
 def add_playbook_item(actor: Actor, playbook: Playbook, text: str, checklist_index: int = 1) -> Playbook:
     text = clean_item_text(text)
 
-    def change(specs):
+    def change(specs: list[ChecklistSpec]) -> None:
         ci = locate_checklist([len(s.items) for s in specs], checklist_index)
         check_room_for(len(specs[ci].items), checklist_index)
         specs[ci].items.append(text)
@@ -334,7 +336,7 @@ def add_playbook_item(actor: Actor, playbook: Playbook, text: str, checklist_ind
 
 
 def remove_playbook_item(actor: Actor, playbook: Playbook, ref: str) -> Playbook:
-    def change(specs):
+    def change(specs: list[ChecklistSpec]) -> None:
         ci, ii = _locate(specs, ref)
         del specs[ci].items[ii]
 
@@ -344,7 +346,7 @@ def remove_playbook_item(actor: Actor, playbook: Playbook, ref: str) -> Playbook
 def rename_playbook_item(actor: Actor, playbook: Playbook, ref: str, text: str) -> Playbook:
     text = clean_item_text(text)
 
-    def change(specs):
+    def change(specs: list[ChecklistSpec]) -> None:
         ci, ii = _locate(specs, ref)
         specs[ci].items[ii] = text
 
@@ -352,7 +354,7 @@ def rename_playbook_item(actor: Actor, playbook: Playbook, ref: str, text: str) 
 
 
 def move_playbook_item(actor: Actor, playbook: Playbook, ref: str, position: int) -> Playbook:
-    def change(specs):
+    def change(specs: list[ChecklistSpec]) -> None:
         ci, ii = _locate(specs, ref)
         target = locate_target_position(len(specs[ci].items), ci + 1, position)
         specs[ci].items.insert(target, specs[ci].items.pop(ii))

@@ -1,6 +1,8 @@
 """The incident timeline: who did what, when, with ids and numbers only."""
 from __future__ import annotations
 
+from typing import Any
+
 from models import Incident, TimelineEvent
 from models.clock import now_ms
 
@@ -23,7 +25,7 @@ KINDS = frozenset(
 )
 
 
-def record(incident: Incident, kind: str, actor_id: str | None, *, at: int | None = None, **data) -> TimelineEvent:
+def record(incident: Incident, kind: str, actor_id: str | None, *, at: int | None = None, **data: Any) -> TimelineEvent:
     """Append an event. `data` must be JSON-ready ids and numbers (no user text)."""
     if kind not in KINDS:
         # A programming error, not a user one: keeps metrics queries on a known vocabulary.

@@ -53,7 +53,8 @@ async def user_team_channels(request):
     me = current_user(request)
     uid = path_id(request, "user_id")
     tid = path_id(request, "team_id")
-    return json_response(request.app[RULES].user_team_channels(me["id"], uid, tid))
+    include_deleted = request.query.get("include_deleted") == "true"
+    return json_response(request.app[RULES].user_team_channels(me["id"], uid, tid, include_deleted))
 
 
 async def create_token(request):

@@ -54,14 +54,14 @@ class UserRules(RecordRules):
         return [shapes.team_json(t) for tid, t in self._store.teams.items() if self._is_team_member(tid, user_id)]
 
     @locked
-    def user_team_channels(self, me_id, user_id, team_id) -> list[dict]:
+    def user_team_channels(self, me_id, user_id, team_id, include_deleted: bool = False) -> list[dict]:
         if user_id != me_id and not self._is_sysadmin(me_id):
             raise forbidden(me_id, "edit_other_users")
         if not self._is_team_member(team_id, user_id) and not self._is_sysadmin(me_id):
             raise forbidden(me_id, "view_team")
         return [shapes.channel_json(c) for c in self._store.channels.values()
                 if (c["team_id"] in (team_id, "")) and self._is_member(c["id"], user_id)
-                and not c.get("delete_at")]
+                and (include_deleted or not c.get("delete_at"))]
 
     @locked
     def create_token_for(self, me_id, user_id, body) -> dict:

@@ -300,3 +300,25 @@ def test_unattached_file_only_for_uploader(world):
     # read_channel holder such as a system admin) may read it.
     info = _upload(world, "alice", world.town["id"])
     assert_error(call(world, "bob", "GET", f"/files/{info['id']}/info"), 403)
+
+
+# ------------------------------------------------------ GET /users/{user_id}/teams/{team_id}/channels
+
+def test_a_users_channels_leave_out_archived_ones_unless_asked(world):
+    # API reference GetChannelsForTeamForUser: GET /users/{user_id}/teams/{team_id}/channels ->
+    # 200 [Channel], the channels the user is a member of on the team; query `include_deleted`
+    # (boolean, default false) adds archived channels. The bot asks with include_deleted=true:
+    # an ended incident's channel is archived, and its members may still read the incident.
+    d, team, alice = world.d, world.team, world.users["alice"]
+    kept = d.create_channel(team["id"], "kept", "Kept", type="P")
+    gone = d.create_channel(team["id"], "gone", "Gone", type="P")
+    d.create_channel(team["id"], "not-hers", "Not hers", type="P")
+    for channel in (kept, gone):
+        d.add_channel_member(channel["id"], alice["id"])
+    assert call(world, "admin", "DELETE", f"/channels/{gone['id']}").status_code == 200
+    path = f"/users/{alice['id']}/teams/{team['id']}/channels"
+    listed = {c["name"] for c in call(world, "alice", "GET", path).json()}
+    assert "kept" in listed and "gone" not in listed and "not-hers" not in listed
+    with_archived = {c["name"]: c for c in call(world, "alice", "GET", path, params={"include_deleted": "true"}).json()}
+    assert {"kept", "gone"} <= set(with_archived) and "not-hers" not in with_archived
+    assert with_archived["gone"]["delete_at"] > 0

@@ -1,0 +1,111 @@
+"""A chat port in memory: channels, posts and members, and Mattermost's refusals on demand.
+
+The flows see Mattermost only through `flows.port.ChatPort`; this fake lets their tests run
+in milliseconds. Error ids and statuses are the server's (see the contract recordings).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flows.context import FlowContext, Links
+from flows.port import ChatError
+
+BOT = "bot-user"
+CHANNEL_EXISTS = ChatError(400, "store.sql_channel.save_channel.exists.app_error", "A channel with that name already exists")
+
+
+class FakeChat:
+    def __init__(self) -> None:
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.members: set[tuple[str, str]] = set()
+        self.posts: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+        self._refusals: dict[str, list[Exception]] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def bot_user_id(self) -> str:
+        return BOT
+
+    def refuse(self, method: str, error: Exception, times: int = 1) -> None:
+        """The next `times` calls of `method` fail with `error`."""
+        self._refusals.setdefault(method, []).extend([error] * times)
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        waiting = self._refusals.get(name)
+        if waiting:
+            raise waiting.pop(0)
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        return {"id": user_id, "username": user_id}
+
+    def team(self, team_id: str) -> dict[str, Any]:
+        return {"id": team_id, "name": team_id}
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        self._call("channel")
+        return self.channels[channel_id]
+
+    def is_channel_member(self, channel_id: str, user_id: str) -> bool:
+        return (channel_id, user_id) in self.members
+
+    def member_channel_ids(self, user_id: str, team_id: str) -> frozenset[str]:
+        self._call("member_channel_ids")
+        return frozenset(c for (c, u) in self.members if u == user_id and self.channels.get(c, {}).get("team_id") == team_id)
+
+    def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "",
+                       header: str = "") -> dict[str, Any]:
+        self._call("create_channel")
+        if any(c["name"] == name and c["team_id"] == team_id for c in self.channels.values()):
+            raise CHANNEL_EXISTS
+        channel = {"id": f"ch{next(self._ids)}", "team_id": team_id, "name": name, "display_name": display_name,
+                   "type": "P" if private else "O", "delete_at": 0}
+        self.channels[channel["id"]] = channel
+        return channel
+
+    def add_member(self, channel_id: str, user_id: str) -> None:
+        self._call("add_member")
+        self.members.add((channel_id, user_id))
+
+    def archive_channel(self, channel_id: str) -> None:
+        self._call("archive_channel")
+        self.channels[channel_id]["delete_at"] = 1
+
+    def restore_channel(self, channel_id: str) -> dict[str, Any]:
+        self._call("restore_channel")
+        self.channels[channel_id]["delete_at"] = 0
+        return self.channels[channel_id]
+
+    def post(self, channel_id: str, message: str, props: dict[str, Any] | None = None, root_id: str = "",
+             file_ids: list[str] | None = None) -> dict[str, Any]:
+        self._call("post")
+        post = {"id": f"p{next(self._ids)}", "channel_id": channel_id, "message": message, "props": props or {},
+                "user_id": BOT}
+        self.posts[post["id"]] = post
+        return post
+
+    def get_post(self, post_id: str) -> dict[str, Any]:
+        self._call("get_post")
+        return self.posts[post_id]
+
+    def patch_post(self, post_id: str, message: str | None = None, props: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._call("patch_post")
+        if self.channels[self.posts[post_id]["channel_id"]]["delete_at"]:
+            raise ChatError(403, "api.post.update_post.can_not_update_post_in_deleted.error", "archived channel")
+        if message is not None:
+            self.posts[post_id]["message"] = message
+        if props is not None:
+            self.posts[post_id]["props"] = props
+        return self.posts[post_id]
+
+    # ---- what tests look at ------------------------------------------------------------
+    def messages(self, channel_id: str) -> list[str]:
+        return [p["message"] for p in self.posts.values() if p["channel_id"] == channel_id]
+
+
+def flow_context(chat: FakeChat) -> FlowContext:
+    return FlowContext(chat, Links(sign=lambda payload: {**payload, "sig": "test"}, action_url="http://bot/hooks/action",
+                                   dialog_url="http://bot/hooks/dialog", site_url="http://mm"))
