@@ -23,13 +23,14 @@ from plugins.help import Help
 from plugins.incidents import Incidents
 from plugins.playbooks import Playbooks
 from plugins.slash import SlashCommand
+from plugins.updates import Updates
 from telemetry.plugin import TelemetryPlugin
 
 log = logging.getLogger("incident")
 
 
 def plugins() -> list:
-    return [SlashCommand(), Help(), Incidents(), Checklists(), Playbooks(), Backstage(), TelemetryPlugin()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Updates(), Playbooks(), Backstage(), TelemetryPlugin()]
 
 
 def configure_logging(level: str) -> None:

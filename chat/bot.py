@@ -22,6 +22,8 @@ from mmpy_bot.threadpool import ThreadPool
 
 from chat import startup
 from chat.context import ChatContext
+from flows import updates as updates_flow
+from flows.timers import Timers
 from chat.events import IncidentEventHandler
 from chat.gateway import Mattermost
 from chat.signing import Signer
@@ -88,6 +90,7 @@ class IncidentBot(Bot):
         )
         self.event_handler: IncidentEventHandler | None = None
         self.chat: ChatContext | None = None
+        self.timers: Timers | None = None
         self._claim_event = claim_event or (lambda key: True)
 
     # ---- start -------------------------------------------------------------------------
@@ -108,6 +111,10 @@ class IncidentBot(Bot):
             self.driver, settings=self.settings, plugin_manager=self.plugin_manager,
             heartbeat_seconds=self.app_settings.bot.heartbeat_seconds, claim=self._claim_event,
         )
+        flows = self.chat.flows
+        self.timers = Timers(lambda: updates_flow.send_due_reminders(flows), self.app_settings.updates.sweep_seconds)
+        flows.on_reminder_due(self.timers.wake_at)
+        self.timers.start()
         self.webhook_server.start_in_thread()
         base = self.app_settings.callback_base_url
         teams = startup.register_commands(self.mattermost, base, self.tokens, self._remember_command)
@@ -145,8 +152,10 @@ class IncidentBot(Bot):
 
     def shutdown(self) -> None:
         self.webhook_server.stop_thread()
+        if self.timers is not None:
+            self.timers.stop()
         if self.chat is not None:
-            self.chat.flows.checklists.stop()
+            self.chat.flows.stop()
         if self.running:
             self.plugin_manager.stop()
             self.driver.threadpool.stop()

@@ -40,7 +40,8 @@ class ChatContext:
         self.site_url = settings.mattermost.url.rstrip("/")
         self.emoji = settings.bot.trigger_emoji
         self.flows = FlowContext(self.mm, Links(sign=self.signer.sign_context, action_url=self.base_url + "/hooks/action",
-                                                dialog_url=self.base_url + "/hooks/dialog", site_url=self.site_url))
+                                                dialog_url=self.base_url + "/hooks/dialog", site_url=self.site_url),
+                                 time_scale=settings.updates.time_scale)
 
     # ---- who ---------------------------------------------------------------------------
     def actor(self, user_id: str, team_id: str) -> Actor:

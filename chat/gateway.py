@@ -195,6 +195,14 @@ class Mattermost:
     def channel(self, channel_id: str) -> dict[str, Any]:
         return self.call("GET", f"/channels/{channel_id}")
 
+    def channel_by_name(self, team_id: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.call("GET", f"/teams/{team_id}/channels/name/{name}", params={"include_deleted": "true"})
+        except MattermostError as exc:
+            if exc.status in (403, 404):
+                return None
+            raise
+
     def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "", header: str = "") -> dict[str, Any]:
         body = {"team_id": team_id, "name": name, "display_name": display_name, "type": "P" if private else "O",
                 "purpose": purpose, "header": header}

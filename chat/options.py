@@ -42,21 +42,22 @@ from services.errors import Invalid
 
 
 class WholeNumber(click.ParamType[int]):
-    """A whole number a person typed, from `minimum`: ASCII digits, at most 9 of them.
+    """A whole number a person typed, from `minimum` (to `maximum`): ASCII digits, at most 9 of them.
 
     Not click.IntRange: it calls int(), which also takes "+5", " 5", "1_000", "٣" and any length.
     """
 
     name = "number"
 
-    def __init__(self, minimum: int = 1):
+    def __init__(self, minimum: int = 1, maximum: int | None = None):
         self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         text = str(value)
-        if not is_number(text) or int(text) < self.minimum:
+        if not is_number(text) or int(text) < self.minimum or (self.maximum is not None and int(text) > self.maximum):
             self.fail("not a whole number", param, ctx)  # never shown: the option's `invalid` is
         return int(text)
 

@@ -66,11 +66,22 @@ class TelemetrySettings:
 
 
 @dataclass(frozen=True)
+class UpdateSettings:
+    # Every cadence and snooze is multiplied by this: 0.01 makes an hour last 36 seconds, for
+    # demos and tests. Leave it at 1 in production.
+    time_scale: float = 1.0
+    # How often each replica looks for due reminders that another replica scheduled, or that
+    # fell due while the bot was down.
+    sweep_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Settings:
     mattermost: MattermostSettings = field(default_factory=MattermostSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    updates: UpdateSettings = field(default_factory=UpdateSettings)
 
     @property
     def callback_base_url(self) -> str:
@@ -199,6 +210,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             f"BOT_TRIGGER_EMOJI must be an emoji name such as rotating_light (no colons), not {settings.bot.trigger_emoji!r}"
         )
+    if not 0 < settings.updates.time_scale <= 1:
+        raise SettingsError(f"UPDATES_TIME_SCALE must be more than 0 and at most 1, not {settings.updates.time_scale}")
+    if not 0.1 <= settings.updates.sweep_seconds <= 3600:
+        raise SettingsError(f"UPDATES_SWEEP_SECONDS must be between 0.1 and 3600, not {settings.updates.sweep_seconds}")
     db_url = settings.database.url
     if db_url and urlsplit(db_url).scheme not in ("postgresql", "postgres", "sqlite"):
         raise SettingsError("DATABASE_URL must start with postgresql:// (or be empty for SQLite)")

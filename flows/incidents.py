@@ -9,10 +9,11 @@ from typing import Any
 from models.incidents import Incident
 from models.playbooks import Playbook
 from render.text import inert, safe
-from services import incidents, naming
+from services import incidents, naming, updates
 from services.actor import Actor
 from services.errors import Conflict, DomainError, Invalid
 
+from . import updates as updates_flow
 from .context import FlowContext
 from .port import ChatError
 
@@ -29,15 +30,23 @@ class Started:
 
 # ---- start ---------------------------------------------------------------------------------
 def start_incident(ctx: FlowContext, actor: Actor, team_id: str, name: str, *, playbook: Playbook | None = None,
-                   is_private: bool | None = None, summary: str = "", source_post_id: str | None = None) -> Started:
-    """Plan (every check that needs no channel), create the channel, record, announce."""
+                   is_private: bool | None = None, summary: str = "", source_post_id: str | None = None,
+                   severity: int | None = None) -> Started:
+    """Plan (every check that needs no channel), create the channel, record, announce.
+
+    Severity: as chosen, else the playbook's, else SEV3; the first update is due within the
+    severity's cadence."""
     plan = incidents.plan_incident(actor, team_id, name, playbook=playbook, is_private=is_private)
+    playbook_id = playbook.id if playbook is not None else None
+    level = severity or updates.default_severity(playbook_id)
     channel = _create_channel(ctx, team_id, plan)
     try:
         if actor.user_id != ctx.chat.bot_user_id:
             ctx.chat.add_member(channel["id"], actor.user_id)
         incident = incidents.record_incident(actor, team_id, plan, channel["id"], channel["name"], playbook=playbook,
-                                             summary=summary, source_post_id=source_post_id)
+                                             summary=summary, source_post_id=source_post_id, severity=level,
+                                             cadence_seconds=updates.default_cadence(playbook_id, level),
+                                             broadcast_channel_id=updates.broadcast_channel_for(team_id, playbook_id))
     except Exception:
         try:  # no orphan channel for an incident that was not recorded
             ctx.chat.archive_channel(channel["id"])
@@ -49,7 +58,9 @@ def start_incident(ctx: FlowContext, actor: Actor, team_id: str, name: str, *, p
     except ChatError as exc:
         # the incident exists; say so rather than invite a second one with a retry
         log.warning("incident %s started but its messages could not be posted: %s", incident.id, exc)
+        updates_flow.started(ctx, incident)
         return Started(incident, announced=False)
+    updates_flow.started(ctx, incident)
     return Started(incident, announced=True)
 
 
@@ -100,6 +111,7 @@ def end_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Incident
                 ctx.chat.archive_channel(ended.channel_id)
             except ChatError as exc:
                 log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
+    updates_flow.ended(ctx, ended)
     return ended
 
 
@@ -124,6 +136,7 @@ def restart_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Inci
         restarted = incidents.restart_incident(actor, incident)
         ctx.chat.post(restarted.channel_id, f"@{actor.username} restarted the incident **{safe(restarted.name)}**.")
     ctx.checklists.changed(restarted.id, wait=True)
+    updates_flow.restarted(ctx, restarted)
     return restarted
 
 
@@ -134,6 +147,7 @@ def hand_over(ctx: FlowContext, actor: Actor, incident: Incident, user: dict[str
                                          new_user_is_member=ctx.chat.is_channel_member(incident.channel_id, user["id"]))
     ctx.chat.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
     ctx.checklists.changed(changed.id, wait=True)
+    ctx.announcements.changed(changed.id)
     return changed
 
 
@@ -164,6 +178,7 @@ def follow_channel(ctx: FlowContext, incident: Incident) -> None:
             return
         log.info("incident %s ended because its channel was archived", incident.id)
     ctx.checklists.changed(ended.id)
+    updates_flow.ended(ctx, ended)
 
 
 def catch_up(ctx: FlowContext) -> None:

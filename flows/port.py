@@ -31,6 +31,10 @@ class ChatPort(Protocol):
 
     def is_channel_member(self, channel_id: str, user_id: str) -> bool: ...
 
+    def channel_by_name(self, team_id: str, name: str) -> dict[str, Any] | None:
+        """The team's channel called `name` (archived ones too), or None."""
+        ...
+
     def member_channel_ids(self, user_id: str, team_id: str) -> frozenset[str]:
         """The channels of the team the user is in, archived ones included."""
         ...

@@ -2,6 +2,7 @@
 from .bot import BotState, SchemaVersion, SlashCommand
 from .db import BaseModel, connect, db, is_postgres
 from .incidents import STATE_CLOSED, STATE_OPEN, Checklist, ChecklistItem, Incident, TimelineEvent
+from .updates import PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder
 from .playbooks import (
     Playbook,
     PlaybookChecklist,
@@ -15,5 +16,6 @@ __all__ = [
     "BaseModel", "BotState", "Checklist", "ChecklistItem", "Incident", "Playbook",
     "PlaybookChecklist", "PlaybookEditor", "PlaybookItem", "PlaybookVersion",
     "STATE_CLOSED", "STATE_OPEN", "SchemaVersion", "SlashCommand", "TeamSettings",
-    "TimelineEvent", "connect", "db", "is_postgres",
+    "TimelineEvent", "connect", "db", "is_postgres", "PlaybookUpdates", "StatusUpdate", "TeamBroadcast",
+    "UpdateReminder",
 ]

@@ -63,12 +63,21 @@ class Incident(BaseModel):
     ended_at = peewee.BigIntegerField(null=True)
     ended_by = IdField(null=True)
     playbook = peewee.ForeignKeyField(Playbook, null=True, backref="incidents", on_delete="SET NULL")
+    playbook_id: int | None  # the key itself, which peewee adds beside the field
     playbook_version = peewee.IntegerField(null=True)
     summary = peewee.TextField(default="")
     source_post_id = IdField(null=True)
     # the bot's interactive checklist message in the incident channel
     checklist_post_id = IdField(null=True)
     version = peewee.IntegerField(default=1)
+    # added by migration 4: severity 1 (most severe) to 4, the update cadence (NULL: off), the
+    # last update, and the broadcast channel's live announcement
+    severity = peewee.IntegerField(default=3)
+    cadence_seconds = peewee.IntegerField(null=True)
+    last_update_at = peewee.BigIntegerField(null=True)
+    broadcast_channel_id = IdField(null=True)
+    broadcast_post_id = IdField(null=True)
+    broadcast_problem = peewee.TextField(default="")  # why the broadcast channel cannot be used
 
     def save(self, *args, **kwargs):
         self.search_key = search_key(self.name or "")

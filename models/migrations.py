@@ -28,6 +28,7 @@ from .clock import now_ms
 from .db import db
 from .fields import IdField
 from .incidents import NAME_MAX, SEARCH_KEY_MAX, Checklist, ChecklistItem, Incident, TimelineEvent, search_key
+from .updates import PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder
 from .playbooks import (
     Playbook,
     PlaybookChecklist,
@@ -53,9 +54,13 @@ ALL_MODELS = [
     ChecklistItem,
     TimelineEvent,
     HandledEvent,
+    StatusUpdate,
+    UpdateReminder,
+    PlaybookUpdates,
+    TeamBroadcast,
 ]
 # Tables that later migrations create; migration 1 must not.
-LATER_TABLES = {HandledEvent}
+LATER_TABLES = {HandledEvent, StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast}
 
 
 class _IncidentV1(peewee.Model):
@@ -122,10 +127,32 @@ def _create_handled_events_v3(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([HandledEvent], safe=True)
 
 
+INCIDENT_COLUMNS_V4 = {
+    "severity": lambda: peewee.IntegerField(default=3),
+    "cadence_seconds": lambda: peewee.IntegerField(null=True),
+    "last_update_at": lambda: peewee.BigIntegerField(null=True),
+    "broadcast_channel_id": lambda: IdField(null=True),
+    "broadcast_post_id": lambda: IdField(null=True),
+    "broadcast_problem": lambda: peewee.TextField(default=""),
+}
+
+
+def _add_status_updates_v4(migrator: SchemaMigrator) -> None:
+    """Severity, status updates, their reminders and the broadcast channel."""
+    from playhouse.migrate import migrate as apply_operations
+
+    table = Incident._meta.table_name
+    for column, field in INCIDENT_COLUMNS_V4.items():
+        if not _has_column(migrator.database, table, column):
+            apply_operations(migrator.add_column(table, column, field()))
+    migrator.database.create_tables([StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast], safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
     Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
     Migration(3, "handled_event: replicas act on each event once", _create_handled_events_v3),
+    Migration(4, "severity, status updates, reminders, broadcast channels", _add_status_updates_v4),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from mmpy_bot import listen_to, listen_webhook
 
@@ -17,29 +18,38 @@ from chat.gateway import MattermostError
 from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
 from flows import incidents as flow
 from flows.incidents import Started
-from chat.options import Option, Options, Words, split_args
+from chat.options import Option, Options, WholeNumber, Words, split_args
 from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render.dates import when
 from render.text import inert, safe
-from services import checklists, incidents, permissions, playbooks
+from services import checklists, incidents, permissions, playbooks, updates
 from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.incidents")
 
-START_USAGE = '/incident start [<name> [--playbook "<title>"] [--private|--public]]'
+START_USAGE = '/incident start [<name> [--playbook "<title>"] [--severity 1-4] [--private|--public]]'
 START_OPTIONS = Options(
     "start",
     Words("name", missing="Give the incident a name."),
     Option("--playbook", needs="--playbook needs a title."),
     Option("--private/--public", "private", once="Choose one of --private and --public."),
+    Option("--severity", type=WholeNumber(1, 4), needs="--severity needs a level: 1 (most severe) to 4.",
+           invalid="--severity is 1 (most severe), 2, 3 or 4."),
 )
 
 
-def parse_start(args: str) -> tuple[str, str | None, bool | None]:
-    """The incident's name, the playbook's title and the privacy asked for (None: the playbook's)."""
+@dataclass(frozen=True)
+class StartOptions:
+    name: str
+    playbook: str | None  # a title as typed
+    private: bool | None  # None: as the playbook says
+    severity: int | None  # None: as the playbook says
+
+
+def parse_start(args: str) -> StartOptions:
     values = START_OPTIONS.parse(split_args(args))
-    return values["name"], values.get("playbook"), values.get("private")
+    return StartOptions(values["name"], values.get("playbook"), values.get("private"), values.get("severity"))
 
 
 class Incidents(ChatPlugin):
@@ -49,10 +59,11 @@ class Incidents(ChatPlugin):
         if not request.args:
             self.open_start_dialog(request.trigger_id, request.user_id, request.team_id)
             return None
-        name, playbook_title, private = parse_start(request.args)
+        asked = parse_start(request.args)
         actor = self.chat.actor(request.user_id, request.team_id)
-        playbook = playbooks.find_playbook(actor, request.team_id, playbook_title) if playbook_title else None
-        started = flow.start_incident(self.chat.flows, actor, request.team_id, name, playbook=playbook, is_private=private)
+        playbook = playbooks.find_playbook(actor, request.team_id, asked.playbook) if asked.playbook else None
+        started = flow.start_incident(self.chat.flows, actor, request.team_id, asked.name, playbook=playbook,
+                                      is_private=asked.private, severity=asked.severity)
         return Reply(self.started(started))
 
     def open_start_dialog(self, trigger_id: str, user_id: str, team_id: str, name: str = "", summary: str = "",
@@ -75,8 +86,10 @@ class Incidents(ChatPlugin):
             playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
             visibility = form.get("visibility") or "playbook"
             private = None if visibility == "playbook" else visibility == "private"
-            started = flow.start_incident(self.chat.flows, actor, team_id, str(form.get("name") or ""), playbook=playbook, is_private=private,
-                                           summary=str(form.get("summary") or ""), source_post_id=state.source_post_id or None)
+            severity = updates.parse_severity(str(form["severity"])) if form.get("severity") else None
+            started = flow.start_incident(self.chat.flows, actor, team_id, str(form.get("name") or ""), playbook=playbook,
+                                          is_private=private, summary=str(form.get("summary") or ""),
+                                          source_post_id=state.source_post_id or None, severity=severity)
         except Invalid as exc:
             return {"errors": {"name": inert(exc.message)}}
         except DomainError as exc:
@@ -135,12 +148,14 @@ class Incidents(ChatPlugin):
                                              "use `/incident start` in a channel of that team.")
             return
         try:
-            name, playbook_title, private = parse_start(args)
+            asked = parse_start(args)
             actor = self.chat.actor(message.user_id, teams[0]["id"])
-            playbook = playbooks.find_playbook(actor, teams[0]["id"], playbook_title) if playbook_title else None
-            started = flow.start_incident(self.chat.flows, actor, teams[0]["id"], name, playbook=playbook, is_private=private)
+            playbook = playbooks.find_playbook(actor, teams[0]["id"], asked.playbook) if asked.playbook else None
+            started = flow.start_incident(self.chat.flows, actor, teams[0]["id"], asked.name, playbook=playbook,
+                                          is_private=asked.private, severity=asked.severity)
         except UsageError as exc:
-            self.mm.post(message.channel_id, f"{exc} Usage: `start <name> [--playbook \"<title>\"] [--private|--public]`".strip())
+            self.mm.post(message.channel_id,
+                         f"{exc} Usage: `start <name> [--playbook \"<title>\"] [--severity 1-4] [--private|--public]`".strip())
             return
         except DomainError as exc:
             self.mm.post(message.channel_id, inert(exc.message))
@@ -213,10 +228,11 @@ class Incidents(ChatPlugin):
         if not found:
             return Reply("There are no active incidents in this team that you can see.")
         zone = self.chat.zone(request.user_id)
-        rows = ["| Incident | Channel | Commander | Started |", "| --- | --- | --- | --- |"]
+        rows = ["| Incident | Severity | Channel | Commander | Started | Last update |", "| --- | --- | --- | --- | --- | --- |"]
         for incident in found[:50]:
-            rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | ~{incident.channel_name} | "
-                        f"@{self.chat.username(incident.commander_id)} | {when(incident.created_at, zone)} |")
+            rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | SEV{incident.severity} | "
+                        f"~{incident.channel_name} | @{self.chat.username(incident.commander_id)} | {when(incident.created_at, zone)} | "
+                        f"{when(incident.last_update_at, zone) if incident.last_update_at else '--'} |")
         more = f"\n_…and {len(found) - 50} more._" if len(found) > 50 else ""
         return Reply(f"**Active incidents ({len(found)})**\n" + "\n".join(rows) + more)
 
@@ -236,7 +252,10 @@ class Incidents(ChatPlugin):
         status = "Ongoing" if incident.is_active else f"Ended {when(incident.ended_at, zone)}"
         lines = [f"#### {safe(incident.name)}{' :lock: private' if incident.is_private else ''}",
                  f"Channel: ~{incident.channel_name} · Status: {status} · Commander: @{self.chat.username(incident.commander_id)}",
-                 f"Started {when(incident.created_at, zone)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}"]
+                 f"Started {when(incident.created_at, zone)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}",
+                 self.update_status(incident, zone)]
+        if incident.broadcast_problem:
+            lines.append(f"Broadcast channel: {inert(incident.broadcast_problem)}")
         if incident.playbook_id is not None:
             lines.append(self.playbook_origin(actor, incident))
         for checklist, items in lists:
@@ -244,6 +263,15 @@ class Incidents(ChatPlugin):
             for item in items:
                 lines.append(f"{checklist.position + 1}.{item.position + 1} {'☑' if item.is_checked else '☐'} {safe(item.title)}")
         return Reply("\n".join(lines))
+
+    @staticmethod
+    def update_status(incident, zone) -> str:
+        """Severity and where the updates stand."""
+        parts = [f"Severity: SEV{incident.severity}"]
+        parts.append(f"Last update {when(incident.last_update_at, zone)}" if incident.last_update_at else "No update yet")
+        due = updates.next_due(incident) if incident.is_active else None
+        parts.append(f"Next update due {when(due, zone)}" if due else "No update due")
+        return " · ".join(parts)
 
     @staticmethod
     def playbook_origin(actor, incident) -> str:

@@ -200,8 +200,8 @@ class Playbooks(ChatPlugin):
                 playbook = playbooks.by_id(editing_id)
                 if playbook is None or playbook.is_deleted:
                     return {"error": "That playbook was deleted meanwhile; nothing was saved."}
-                playbook.version = state.version or playbook.version  # saving fails if it changed since the dialog opened
-                playbook = playbooks.update_playbook(actor, playbook, title=title, checklists=specs, **fields)
+                playbook = playbooks.update_playbook(actor, playbook, title=title, checklists=specs, seen_version=state.version,
+                                                     **fields)
                 note = (f"Playbook **{safe(playbook.title)}** saved as version {playbook.version}. "
                         "Incidents already started from it keep their checklists.")
         except Invalid as exc:  # the checklists were checked above: what is left is the title

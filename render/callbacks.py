@@ -108,6 +108,23 @@ class BackstagePage(Callback):
     page: int = 1
 
 
+@dataclass(frozen=True, kw_only=True)
+class PostUpdate(Callback):
+    """*Post update* on an "update due" reminder: opens the update dialog."""
+
+    kind, name = "action", "post_update"
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnoozeReminder(Callback):
+    """*Snooze 15m* on the reminder for the update due at `due_at` (a later reminder has its own)."""
+
+    kind, name = "action", "snooze"
+    incident_id: int
+    due_at: int
+
+
 # ---- dialogs ---------------------------------------------------------------------------------
 # Mattermost shows a dialog, state included, to the one person it was opened for, so the state
 # alone proves nothing about who submits it: every dialog is bound to that person.
@@ -143,10 +160,17 @@ class PlaybookDialog(Callback):
     version: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class UpdateDialog(Callback):
+    kind, name = "dialog", "update"
+    not_yours = NOT_YOUR_DIALOG
+    incident_id: int
+
+
 KNOWN: dict[tuple[str, str], type[Callback]] = {
     (cls.kind, cls.name): cls
     for cls in (TickItem, EditChecklist, AskEnd, ConfirmEnd, StartFromPost, ConfirmPlaybookDelete, BackstagePage,
-                StartDialog, ChecklistDialog, PlaybookDialog)
+                PostUpdate, SnoozeReminder, StartDialog, ChecklistDialog, PlaybookDialog, UpdateDialog)
 }
 
 

@@ -37,8 +37,9 @@ def progress(checklists) -> tuple[int, int]:
 
 
 def checklist_message(incident, checklists, usernames: Callable[[str], str], sign: Callable[[dict], dict],
-                      action_url: str) -> dict:
-    """`{"message", "props"}` for the incident's checklist post."""
+                      action_url: str, next_due: int | None = None) -> dict:
+    """`{"message", "props"}` for the incident's checklist post; `next_due`: when the next
+    status update is due (None: no reminder)."""
 
     def button(action_id: str, name: str, context: Callback, style: str = "default") -> dict:
         return {"id": action_id, "name": name, "type": "button", "style": style,
@@ -76,7 +77,9 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
     footer = {
         "fallback": f"Commander @{usernames(incident.commander_id)}",
         "color": GREY,
-        "text": f"Commander: @{usernames(incident.commander_id)} · Progress {done}/{total}"
+        "text": f"Commander: @{usernames(incident.commander_id)} · SEV{incident.severity} · Progress {done}/{total}"
+                + (f" · Last update {_when(incident.last_update_at)}" if incident.last_update_at else "")
+                + (f" · Next update due {_when(next_due)}" if active and next_due else "")
                 + ("" if active else " · **Ended**"),
         "actions": [button("editchecklist", "Edit checklist", EditChecklist(incident_id=incident.id)),
                     button("endincident", "End incident", AskEnd(incident_id=incident.id), "danger")] if active else [],

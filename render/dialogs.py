@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+SEVERITY_OPTIONS = [{"text": "SEV1: critical", "value": "1"}, {"text": "SEV2: major", "value": "2"},
+                    {"text": "SEV3: minor", "value": "3"}, {"text": "SEV4: low", "value": "4"}]
+
+
 def start_incident(state: str, playbooks: list[tuple[str, str]], name: str = "", summary: str = "",
                    private_default: str = "") -> dict:
     """The *Start incident* dialog. `playbooks` are (value, label) pairs."""
@@ -14,12 +18,28 @@ def start_incident(state: str, playbooks: list[tuple[str, str]], name: str = "",
          "help_text": "Its checklists are copied into the incident."},
         {"display_name": "Summary", "name": "summary", "type": "textarea", "optional": True, "default": summary[:3000],
          "max_length": 3000},
+        {"display_name": "Severity", "name": "severity", "type": "select", "optional": True, "options": SEVERITY_OPTIONS,
+         "help_text": "SEV1 is the most severe. Empty: as the playbook says (SEV3 without one)."},
         {"display_name": "Visibility", "name": "visibility", "type": "radio", "default": private_default or "playbook",
          "options": [{"text": "As the playbook says (public without one)", "value": "playbook"},
                      {"text": "Public: the whole team can see it", "value": "public"},
                      {"text": "Private: only channel members", "value": "private"}]},
     ]
     return {"callback_id": "start", "title": "Start incident", "submit_label": "Start", "notify_on_cancel": False,
+            "state": state, "elements": elements}
+
+
+def post_update(state: str, message: str, severity: int, cadence: str, cadences: tuple[str, ...]) -> dict:
+    """The *Post update* dialog; `cadence` is the default for "next update in"."""
+    elements = [
+        {"display_name": "Update", "name": "message", "type": "textarea", "default": message[:3000], "max_length": 3000,
+         "placeholder": "What changed, what is being done, what is next"},
+        {"display_name": "Severity", "name": "severity", "type": "select", "default": str(severity),
+         "options": SEVERITY_OPTIONS},
+        {"display_name": "Next update in", "name": "next", "type": "select", "default": cadence,
+         "options": [{"text": c, "value": c} for c in cadences]},
+    ]
+    return {"callback_id": "update", "title": "Post update", "submit_label": "Post", "notify_on_cancel": False,
             "state": state, "elements": elements}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Invalid
+from .text import one_line
 
 ITEMS_PER_CHECKLIST_MAX = 200
 ITEM_TEXT_MAX = 500
@@ -21,7 +22,7 @@ class ChecklistSpec:
 
 
 def clean_item_text(text: str) -> str:
-    cleaned = " ".join((text or "").split())
+    cleaned = one_line(text)
     if not cleaned:
         raise Invalid("A checklist item needs some text.")
     if len(cleaned) > ITEM_TEXT_MAX:
@@ -32,7 +33,7 @@ def clean_item_text(text: str) -> str:
 
 
 def clean_checklist_title(title: str) -> str:
-    cleaned = " ".join((title or "").split())
+    cleaned = one_line(title)
     if not cleaned:
         raise Invalid("A checklist needs a name.")
     if len(cleaned) > CHECKLIST_TITLE_MAX:

@@ -20,6 +20,7 @@ from .checklist_rules import DEFAULT_CHECKLIST_TITLE, ChecklistSpec
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .naming import channel_name_for, validate_display_name
 from .playbooks import checklists_of, facts_for
+from .text import paragraphs
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ def record_incident(
     playbook: Playbook | None = None,
     summary: str = "",
     source_post_id: str | None = None,
+    severity: int = 3,
+    cadence_seconds: int | None = None,
+    broadcast_channel_id: str | None = None,
 ) -> Incident:
     """Record a new active incident in `channel_id`, commanded by its creator.
 
@@ -120,14 +124,15 @@ def record_incident(
                 team_id=team_id, name=plan.name, name_key=name_key(plan.name), channel_id=channel_id,
                 channel_name=channel_name, commander_id=actor.user_id,
                 creator_id=actor.user_id, is_private=plan.is_private, is_active=True, created_at=at,
-                playbook=playbook_id, playbook_version=playbook_version, summary=summary or "",
-                source_post_id=source_post_id, version=1,
+                playbook=playbook_id, playbook_version=playbook_version, summary=paragraphs(summary),
+                source_post_id=source_post_id, version=1, severity=severity, cadence_seconds=cadence_seconds,
+                broadcast_channel_id=broadcast_channel_id,
             )
             items = _copy_checklists(incident.id, specs)
             timeline.record(
                 incident, "incident_created", actor.user_id, at=at, playbook_id=playbook_id,
                 playbook_version=playbook_version, checklists=len(specs), items=items,
-                is_private=plan.is_private,
+                is_private=plan.is_private, severity=severity,
             )
     except peewee.IntegrityError:
         raise Conflict("This channel already belongs to an incident; start the new one in a new channel.") from None

@@ -7,6 +7,7 @@ import string
 import unicodedata
 
 from .errors import Invalid
+from .text import one_line
 
 CHANNEL_NAME_MAX = 64
 DISPLAY_NAME_MAX = 64
@@ -18,7 +19,7 @@ _SHORT_NAME_PREFIX = "incident-"
 
 def validate_display_name(name: str) -> str:
     """The incident name as shown (channel display name): 1..64 characters, trimmed."""
-    cleaned = " ".join((name or "").split())
+    cleaned = one_line(name)
     if not cleaned:
         raise Invalid("Give the incident a name, e.g. `/incident start Database down`.")
     if len(cleaned) > DISPLAY_NAME_MAX:

@@ -38,6 +38,7 @@ from .checklist_rules import (
 )
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .naming import parse_item_ref
+from .text import one_line
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def set_members_may_delete_public_playbooks(actor: Actor, team_id: str, allowed:
 # --- writing -------------------------------------------------------------------------------
 
 def _clean_title(title: str) -> str:
-    cleaned = " ".join((title or "").split())
+    cleaned = one_line(title)
     if not cleaned:
         raise Invalid("A playbook needs a title.")
     if len(cleaned) > TITLE_MAX:
@@ -269,9 +270,15 @@ def update_playbook(
     create_public_incidents: bool | None = None,
     checklists_text: str | None = None,
     checklists: list[ChecklistSpec] | None = None,
+    seen_version: int | None = None,
 ) -> Playbook:
-    """Change any of the given fields; saves a new version. Running incidents keep theirs."""
+    """Change any of the given fields; saves a new version. Running incidents keep theirs.
+
+    `seen_version`: the version the editor was shown (a dialog opened a while ago); saving
+    fails with Conflict if the playbook has moved on since."""
     _require_edit(actor, playbook)
+    if seen_version is not None:
+        playbook.version = seen_version
     fields: dict[str, Any] = {}
     if title is not None:
         cleaned = _clean_title(title)

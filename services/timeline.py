@@ -21,6 +21,10 @@ KINDS = frozenset(
         "item_removed",
         "item_renamed",
         "item_moved",
+        "severity_changed",
+        "status_update_posted",
+        "reminder_sent",
+        "reminder_snoozed",
     }
 )
 

@@ -29,7 +29,7 @@ def test_starting_with_the_dialog(world, bot, alice):
     alice.run_command(world.town_square["id"], "/incident start")
     opened = alice.wait_event("open_dialog")
     dialog = opened["data"]["dialog"]["dialog"]
-    assert [e["name"] for e in dialog["elements"]] == ["name", "playbook", "summary", "visibility"]
+    assert [e["name"] for e in dialog["elements"]] == ["name", "playbook", "summary", "severity", "visibility"]
 
     status, answer = alice.submit_dialog(opened, {"name": "###", "visibility": "playbook"})
     assert status == 200 and "name" in answer.get("errors", {})

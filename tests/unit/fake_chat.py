@@ -56,6 +56,10 @@ class FakeChat:
         self._call("member_channel_ids")
         return frozenset(c for (c, u) in self.members if u == user_id and self.channels.get(c, {}).get("team_id") == team_id)
 
+    def channel_by_name(self, team_id: str, name: str) -> dict[str, Any] | None:
+        self._call("channel_by_name")
+        return next((c for c in self.channels.values() if c["team_id"] == team_id and c["name"] == name), None)
+
     def create_channel(self, team_id: str, name: str, display_name: str, private: bool, purpose: str = "",
                        header: str = "") -> dict[str, Any]:
         self._call("create_channel")

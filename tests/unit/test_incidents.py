@@ -30,7 +30,8 @@ def test_without_a_playbook_an_incident_is_public_with_one_empty_checklist_and_i
     created = events_for(incident)
     assert [e.kind for e in created] == ["incident_created"]
     assert created[0].actor_id == "alice"
-    assert created[0].data == {"checklists": 1, "items": 0, "is_private": False, "playbook_id": None, "playbook_version": None}
+    assert created[0].data == {"checklists": 1, "items": 0, "is_private": False, "playbook_id": None, "playbook_version": None,
+                               "severity": 3}
 
 
 def test_starting_from_a_private_playbook_copies_its_checklists_and_makes_the_incident_private(db):

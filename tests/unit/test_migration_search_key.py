@@ -16,12 +16,25 @@ def test_an_old_database_gets_search_keys_for_its_incidents(empty_db):
         % (("false", "true") if "Postgres" in type(empty_db).__name__ else ("0", "1"))
     )
     assert migrate(MIGRATIONS[:2]) == [2]
-    assert Incident.get().search_key == "ziggurat"
+    assert Incident.select(Incident.search_key).get().search_key == "ziggurat"
     assert migrate(MIGRATIONS[:2]) == [] and applied_versions() == {1, 2}
 
 
 def test_a_fresh_database_has_the_column_from_migration_2_only(empty_db):
-    assert migrate(MIGRATIONS[:2]) == [1, 2]
+    assert migrate(MIGRATIONS[:1]) == [1]
+    assert "search_key" not in [c.name for c in empty_db.get_columns("incident")]
+    assert migrate()[0] == 2
     created = Incident.create(team_id="t", name="Çà va", name_key="çà va", channel_id="c", channel_name="ca-va",
                               commander_id="u", creator_id="u", created_at=1)
     assert Incident.get_by_id(created.id).search_key == "ca va"
+
+
+def test_migration_4_adds_severity_and_updates_to_an_older_database(empty_db):
+    migrate(MIGRATIONS[:3])
+    assert "severity" not in [c.name for c in empty_db.get_columns("incident")]
+    assert migrate() == [4]
+    columns = {c.name for c in empty_db.get_columns("incident")}
+    assert {"severity", "cadence_seconds", "last_update_at", "broadcast_channel_id", "broadcast_post_id",
+            "broadcast_problem"} <= columns
+    assert {"status_update", "update_reminder", "playbook_updates", "team_broadcast"} <= set(empty_db.get_tables())
+    assert migrate() == []

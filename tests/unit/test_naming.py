@@ -6,7 +6,8 @@ import re
 import pytest
 
 from services.errors import Invalid
-from services.naming import channel_name_for, parse_item_ref, with_suffix
+from services.naming import channel_name_for, parse_item_ref, validate_display_name, with_suffix
+from services.text import paragraphs
 
 VALID_CHANNEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])$")
 
@@ -85,3 +86,17 @@ def test_item_references_are_checklist_dot_item_or_just_the_item(ref, expected):
 def test_bad_item_references_say_how_to_write_one(ref, message):
     with pytest.raises(Invalid, match=re.escape(message)):
         parse_item_ref(ref)
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("a\x00b", "a b"),                      # PostgreSQL cannot store NUL at all
+    ("Disk\x07 full\x1b[31m", "Disk full [31m"),
+    ("\u202eevil\u202c payload", "evil payload"),  # a bidi override would show it reversed
+    ("\u200fשרת נפל", "\u200fשרת נפל"),      # a right-to-left mark is writing, not spoofing
+])
+def test_names_lose_control_characters_but_keep_writing_marks(typed, stored):
+    assert validate_display_name(typed) == stored
+
+
+def test_messages_keep_their_lines_and_lose_control_characters():
+    assert paragraphs("  line one\r\nline\x00 two\n\n\tthree \x1b ") == "line one\nline two\n\n\tthree"

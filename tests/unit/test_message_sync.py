@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from flows.checklist_sync import ChecklistSync
+from flows.message_sync import MessageSync
 from flows.locks import IncidentLocks
 
 
@@ -28,7 +28,7 @@ class Message:
         self.shown.append(seen)
 
 
-def settled(sync: ChecklistSync, timeout: float = 5.0) -> None:
+def settled(sync: MessageSync, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not sync.idle and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -38,7 +38,7 @@ def settled(sync: ChecklistSync, timeout: float = 5.0) -> None:
 
 def test_a_waiting_change_returns_once_the_message_shows_it():
     message = Message(slow=0.05)
-    sync = ChecklistSync(message.publish, race_window=0)
+    sync = MessageSync(message.publish, race_window=0)
     try:
         message.change()
         sync.changed(1, wait=True)
@@ -49,7 +49,7 @@ def test_a_waiting_change_returns_once_the_message_shows_it():
 
 def test_a_burst_of_changes_is_one_or_two_publishes_and_ends_on_the_newest():
     message = Message(slow=0.05)
-    sync = ChecklistSync(message.publish, race_window=0)
+    sync = MessageSync(message.publish, race_window=0)
     try:
         message.change()
         sync.changed(1)
@@ -65,7 +65,7 @@ def test_a_burst_of_changes_is_one_or_two_publishes_and_ends_on_the_newest():
 
 def test_many_people_waiting_on_one_incident_share_a_publish():
     message = Message(slow=0.05)
-    sync = ChecklistSync(message.publish, race_window=0)
+    sync = MessageSync(message.publish, race_window=0)
     try:
         def someone_ticks():
             message.change()
@@ -84,7 +84,7 @@ def test_many_people_waiting_on_one_incident_share_a_publish():
 
 def test_a_click_answered_right_after_another_change_is_published_again_after_settling():
     message = Message()
-    sync = ChecklistSync(message.publish, race_window=5, settle=0.2)
+    sync = MessageSync(message.publish, race_window=5, settle=0.2)
     try:
         message.change()
         sync.answered(1)  # its answer carried the message: nothing to publish
@@ -100,7 +100,7 @@ def test_a_click_answered_right_after_another_change_is_published_again_after_se
 
 def test_a_lone_click_costs_no_publish():
     message = Message()
-    sync = ChecklistSync(message.publish, race_window=5, settle=0.05)
+    sync = MessageSync(message.publish, race_window=5, settle=0.05)
     try:
         message.change()
         sync.answered(1)
@@ -118,7 +118,7 @@ def test_a_failing_publish_does_not_stop_the_worker():
             raise RuntimeError("Mattermost is down")
         shown.append(incident_id)
 
-    sync = ChecklistSync(publish, race_window=0)
+    sync = MessageSync(publish, race_window=0)
     try:
         sync.changed(1, wait=True)
         sync.changed(2, wait=True)
@@ -128,7 +128,7 @@ def test_a_failing_publish_does_not_stop_the_worker():
 
 
 def test_quiet_incidents_are_forgotten():
-    sync = ChecklistSync(lambda incident_id: None, race_window=0.05)
+    sync = MessageSync(lambda incident_id: None, race_window=0.05)
     try:
         for incident_id in range(50):
             sync.changed(incident_id, wait=True)

@@ -1,11 +1,12 @@
-"""Keeps every incident's checklist message equal to the database: one worker, latest state.
+"""Keeps a message of every incident equal to the database: one worker, latest state.
 
-A change anywhere (a click, a command, a timer, an alert) marks its incident dirty. One worker
-thread publishes dirty incidents: it reads the incident as it is *then*, renders it and patches
-the post. Marks that arrive while a publish is waiting are folded into it; marks that arrive
-while it runs cause one more. Publishes of one incident happen one after another, under the
-incident's lock (which other replicas share on PostgreSQL), so an older render never lands
-after a newer one from this worker.
+One instance keeps the checklist messages, one the broadcast announcements. A change anywhere
+(a click, a command, a timer, an alert) marks its incident dirty. One worker thread publishes
+dirty incidents: it reads the incident as it is *then*, renders it and patches the post. Marks
+that arrive while a publish is waiting are folded into it; marks that arrive while it runs cause
+one more. Publishes of one incident happen one after another, under the incident's lock (which
+other replicas share on PostgreSQL), so an older render never lands after a newer one from this
+worker.
 
 A click is answered with the new message inside the HTTP answer, which Mattermost applies when
 it gets there. Two changes answered close together may reach the message out of order, so when
@@ -20,24 +21,23 @@ import threading
 import time
 from typing import Callable
 
-log = logging.getLogger("incident.checklist_sync")
+log = logging.getLogger("incident.message_sync")
 
 RACE_WINDOW = 2.0
 SETTLE = 0.5
 WAIT = 10.0
 
 
-class ChecklistSync:
-    def __init__(self, publish: Callable[[int], None], *, race_window: float = RACE_WINDOW, settle: float = SETTLE,
-                 clock: Callable[[], float] = time.monotonic, on_idle: Callable[[], None] = lambda: None):
-        """`publish(incident_id)` renders the incident's current state onto its message;
-        `on_idle` runs when the worker has nothing left to do (it closes the worker's
-        database connection)."""
+class MessageSync:
+    def __init__(self, publish: Callable[[int], None], *, name: str = "messages", race_window: float = RACE_WINDOW, settle: float = SETTLE,
+                 clock: Callable[[], float] = time.monotonic):
+        """`publish(incident_id)` renders the incident's current state onto its message (on the
+        worker thread, which keeps one database connection)."""
         self._publish = publish
+        self._name = name
         self._race_window = race_window
         self._settle = settle
         self._clock = clock
-        self._on_idle = on_idle
         self._cond = threading.Condition()
         self._due: dict[int, float] = {}        # incident -> when to publish next
         self._follow_up: dict[int, float] = {}  # incident -> one more publish, after the next
@@ -79,7 +79,7 @@ class ChecklistSync:
     # ---- the worker ----------------------------------------------------------------------
     def _ensure_worker(self) -> None:
         if self._worker is None and not self._stopped:
-            self._worker = threading.Thread(target=self._run, name="checklist-sync", daemon=True)
+            self._worker = threading.Thread(target=self._run, name=f"sync-{self._name}", daemon=True)
             self._worker.start()
 
     def _next(self) -> tuple[int, int] | None:
@@ -100,13 +100,7 @@ class ChecklistSync:
                     self._cond.wait(at - now)
                     continue
                 self._forget_quiet(now)
-                self._cond.release()
-                try:
-                    self._on_idle()
-                finally:
-                    self._cond.acquire()
-                if not self._due and not self._follow_up and not self._stopped:
-                    self._cond.wait()
+                self._cond.wait()
             return None
 
     def _forget_quiet(self, now: float) -> None:
@@ -126,7 +120,7 @@ class ChecklistSync:
             try:
                 self._publish(incident_id)
             except Exception:
-                log.exception("could not publish the checklist of incident %s", incident_id)
+                log.exception("could not publish the %s of incident %s", self._name, incident_id)
             with self._cond:
                 if incident_id in self._marked:
                     self._published[incident_id] = max(self._published.get(incident_id, 0), covers)
