@@ -58,14 +58,14 @@ class Hub:
     def has_listeners(self) -> bool:
         return bool(self.connections)
 
-    def publish(self, event, data, *, user_id="", channel_id="", team_id="", omit_users=None):
+    def publish(self, event, data, *, user_id="", channel_id="", team_id="", omit_users=None, admins=None):
         """Only the rules call this, holding the store lock: each connection gets its events in
-        the order the changes happened."""
+        the order the changes happened.  `admins` (see Rules.audience) is not part of the frame."""
         broadcast = {"omit_users": omit_users, "user_id": user_id, "channel_id": channel_id,
                      "team_id": team_id}
         frame = {"event": event, "data": data, "broadcast": broadcast}
         connections = list(self.connections)
-        chosen = self.rules.audience({conn.user_id for conn in connections}, **broadcast)
+        chosen = self.rules.audience({conn.user_id for conn in connections}, admins=admins, **broadcast)
         for conn in connections:
             if conn.user_id in chosen:
                 conn.enqueue(("event", frame))

@@ -51,8 +51,9 @@ async def update_post(request):
     body = await read_json(request, "post")
     if not isinstance(body, dict) or body.get("id") != pid:
         raise bad_body_param("id")
+    # A whole-post update: omitted fields become blank; file_ids are ignored (api4/post.go updatePost).
     changes = {"message": body.get("message") or "", "props": body.get("props") or {},
-               "file_ids": body.get("file_ids") or []}
+               "is_pinned": bool(body.get("is_pinned"))}
     return json_response(request.app[RULES].update_post(me["id"], pid, changes))
 
 
@@ -62,8 +63,12 @@ async def patch_post(request):
     body = await read_json(request, "post")
     if not isinstance(body, dict):
         raise bad_body_param("post")
-    changes = {k: body[k] for k in ("message", "props", "file_ids", "is_pinned") if k in body}
-    return json_response(request.app[RULES].update_post(me["id"], pid, changes))
+    # model.PostPatch: absent or null fields stay as they are; file_ids are ignored (api4/post.go patchPost).
+    changes = {k: body[k] for k in ("message", "props", "is_pinned") if body.get(k) is not None}
+    if not (isinstance(changes.get("message", ""), str) and isinstance(changes.get("props", {}), dict)
+            and isinstance(changes.get("is_pinned", False), bool)):
+        raise bad_body_param("post")  # the body does not decode into a PostPatch
+    return json_response(request.app[RULES].patch_post(me["id"], pid, changes))
 
 
 async def delete_post(request):

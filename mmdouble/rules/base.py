@@ -88,6 +88,26 @@ class RulesBase:
         if not (self._is_member(channel_id, user_id) or self._is_sysadmin(user_id)):
             raise forbidden(user_id, "read_channel")
 
+    # Post permissions under Mattermost 5.37's default roles (server model/role.go MakeDefaultRoles and
+    # utils/authorization.go SetRolePermissionsFromConfig): channel_user holds create_post, edit_post and
+    # delete_post; team_admin holds delete_post and delete_others_posts; system_admin holds everything
+    # (edit_others_posts only there). team_user and system_user hold none of them, not create_post_public.
+    _CHANNEL_USER_POST_PERMISSIONS = frozenset({"create_post", "edit_post", "delete_post"})
+    _TEAM_ADMIN_POST_PERMISSIONS = frozenset({"delete_post", "delete_others_posts"})
+
+    def _has_post_permission(self, chan, user_id, permission) -> bool:
+        """`permission` in `chan` resolved as app/authorization.go SessionHasPermissionToChannel does:
+        channel roles, then the channel's team roles, then system roles.  Membership of an archived
+        channel still counts (the server reads members including deleted channels)."""
+        if self._is_sysadmin(user_id):
+            return True
+        if permission in self._CHANNEL_USER_POST_PERMISSIONS and self._is_member(chan["id"], user_id):
+            return True
+        if permission in self._TEAM_ADMIN_POST_PERMISSIONS and chan["team_id"]:
+            member = self._store.team_members.get(chan["team_id"], {}).get(user_id)
+            return bool(member and member.get("admin"))
+        return False
+
     def _can_view_channel(self, chan, user_id) -> bool:
         """GET /channels/{id}: public channels are readable by team members too."""
         if self._is_member(chan["id"], user_id) or self._is_sysadmin(user_id):

@@ -146,7 +146,12 @@ class ChannelRules(RecordRules):
 
     @locked
     def remove_member_by(self, me_id, channel_id, user_id) -> None:
+        """DELETE /channels/{id}/members/{user_id} (api4/channel.go removeChannelMember, app/channel.go
+        removeUserFromChannel): channel, then user (404s), only O/P channels, then permission."""
         chan = self._channel(channel_id)
+        self._user(user_id)
+        if chan["type"] not in ("O", "P"):
+            raise AppError(400, "api.channel.remove_channel_member.type.app_error")
         if user_id != me_id:
             self._require_manage_members(chan, me_id)
         if chan["name"] == DEFAULT_CHANNEL:

@@ -55,6 +55,13 @@ class PostRules(RecordRules):
 
     @locked
     def create_post(self, me_id, body: dict) -> dict:
+        """POST /posts. api4/post.go createPost checks create_post on the channel before anything else;
+        its fallback for public channels needs create_post_public, which no default role below
+        system_admin holds, so a non-member gets 403 even in a public channel (command answers go
+        through _new_post alone)."""
+        chan = self._store.channels.get(body.get("channel_id") or "")
+        if chan is None or not self._has_post_permission(chan, me_id, "create_post"):
+            raise forbidden(me_id, "create_post")
         return self._post_out(self._new_post(me_id, body))
 
     def _mint_cookies(self, post) -> dict:
@@ -159,60 +166,110 @@ class PostRules(RecordRules):
                 "next_post_id": next_id, "prev_post_id": prev_id}
 
     # ------------------------------------------------------------------ change
-    def _editable_post(self, post_id, me_id) -> dict:
+    def _live_post_or_refuse(self, post_id, me_id, permission) -> dict:
+        """api4/post.go looks the post up first (GetSinglePost, which skips deleted posts) and answers
+        a missing or deleted post with a permission error, not 404."""
         post = self._store.posts.get(post_id)
-        if post is None:
-            raise forbidden(me_id, "edit_post")
-        if post["user_id"] != me_id and not self._is_sysadmin(me_id):
-            raise forbidden(me_id, "edit_others_posts")
-        if post.get("delete_at"):
-            raise AppError(400, "api.post.update_post.permissions_details.app_error", id=post_id)
-        if post.get("type", "").startswith("system_"):
-            raise AppError(400, "api.post.update_post.system_message.app_error")
-        if self._store.channels[post["channel_id"]].get("delete_at"):
-            raise AppError(400, "api.post.update_post.can_not_update_post_in_deleted.error")
+        if post is None or post.get("delete_at"):
+            raise forbidden(me_id, permission)
         return post
 
+    def _require_post_permission(self, post, me_id, own_permission, others_permission) -> dict:
+        """The author needs `own_permission` in the post's channel, anyone else `others_permission`."""
+        chan = self._store.channels[post["channel_id"]]
+        permission = own_permission if post["user_id"] == me_id else others_permission
+        if not self._has_post_permission(chan, me_id, permission):
+            raise forbidden(me_id, permission)
+        return chan
+
+    def _require_not_system_message(self, post):
+        if post.get("type", "").startswith("system_"):
+            raise AppError(400, "api.post.update_post.system_message.app_error", f"id={post['id']}")
+
     def _apply_update(self, post, changes: dict):
-        """Apply a (partial) update and broadcast post_edited."""
+        """Apply a (partial) update and broadcast post_edited, as app/post.go UpdatePost does."""
+        new_message = post.get("message", "")
         if "message" in changes:
             new_message = changes["message"] or ""
+            # model/post.go IsValid (run by the store's Update): at most MaxPostSize runes.
             if len(new_message) > int(self._store.config["MaxPostSize"]):
                 raise AppError(400, "model.post.is_valid.msg.app_error", f"id={post['id']}")
-            if new_message != post.get("message"):
-                post["edit_at"] = now_ms()
-            post["message"] = new_message
-        if "props" in changes:
-            post["props"] = shapes.normalize_props(changes["props"])
+        new_props = shapes.normalize_props(changes["props"]) if "props" in changes else None
+        t = now_ms()
+        edited = new_message != post.get("message", "")
+        if new_props is not None:
+            # UpdatePost also marks the post edited when only its attachments changed (AttachmentsEqual).
+            old_attachments = (post.get("props") or {}).get("attachments") or []
+            edited = edited or (new_props.get("attachments") or []) != old_attachments
+            post["props"] = new_props
+        post["message"] = new_message
+        if edited:
+            post["edit_at"] = t
         if "file_ids" in changes:
             post["file_ids"] = [f for f in changes["file_ids"] or [] if f in self._store.files]
         if "is_pinned" in changes:
             post["is_pinned"] = bool(changes["is_pinned"])
-        post["update_at"] = now_ms()
+        post["update_at"] = t
         self._publish("post_edited", {"post": shapes.dumps(self._post_out(post))}, channel_id=post["channel_id"])
 
     @locked
     def update_post(self, me_id, post_id, changes: dict) -> dict:
-        """PUT replaces message, props and file_ids; PATCH passes only the fields it got."""
-        post = self._editable_post(post_id, me_id)
+        """PUT /posts/{id}: replaces message, props and is_pinned (file_ids cannot be changed).
+
+        api4/post.go updatePost: edit_post on the post's channel, then the post must exist and be
+        live (both 403 edit_post), then edit_others_posts for someone else's post; app/post.go
+        UpdatePost: 400 for a system message, then 400 update_post...in_deleted in an archived channel.
+        """
+        post = self._store.posts.get(post_id)  # deleted ones too: the first check finds the channel by post
+        if post is None or not self._has_post_permission(self._store.channels[post["channel_id"]], me_id,
+                                                         "edit_post"):
+            raise forbidden(me_id, "edit_post")
+        post = self._live_post_or_refuse(post_id, me_id, "edit_post")
+        chan = self._require_post_permission(post, me_id, "edit_post", "edit_others_posts")
+        self._require_not_system_message(post)
+        if chan.get("delete_at"):
+            raise AppError(400, "api.post.update_post.can_not_update_post_in_deleted.error")
+        self._apply_update(post, changes)
+        return self._post_out(post)
+
+    @locked
+    def patch_post(self, me_id, post_id, changes: dict) -> dict:
+        """PUT /posts/{id}/patch: changes only the fields given (message, props, is_pinned).
+
+        api4/post.go patchPost: the post must exist and be live (else 403 edit_post), then edit_post
+        (own post) or edit_others_posts; app/post.go PatchPost refuses an archived channel with its
+        own error id before UpdatePost's checks (system message) run.
+        """
+        post = self._live_post_or_refuse(post_id, me_id, "edit_post")
+        chan = self._require_post_permission(post, me_id, "edit_post", "edit_others_posts")
+        if chan.get("delete_at"):
+            raise AppError(400, "api.post.patch_post.can_not_update_post_in_deleted.error")
+        self._require_not_system_message(post)
         self._apply_update(post, changes)
         return self._post_out(post)
 
     @locked
     def delete_post(self, me_id, post_id) -> None:
+        """DELETE /posts/{id}, as api4/post.go deletePost and app/post.go DeletePost do it.
+
+        A missing or already deleted post is 403 delete_post; the author needs delete_post, anyone
+        else delete_others_posts; an archived channel is 400. The post and its replies are marked
+        deleted; post_deleted carries the post as it was before, and admins (manage_system) get it
+        with `delete_by` instead of the plain one (ContainsSensitiveData / ContainsSanitizedData).
+        """
         store = self._store
-        post = store.posts.get(post_id)
-        if post is None or post.get("delete_at"):
-            raise AppError(404, "app.post.get.app_error", f"resource: Post id: {post_id}")
-        if post["user_id"] != me_id and not self._is_sysadmin(me_id):
-            raise forbidden(me_id, "delete_others_posts")
-        post["update_at"] = now_ms()
-        snapshot = self._post_out(post)
+        post = self._live_post_or_refuse(post_id, me_id, "delete_post")
+        chan = self._require_post_permission(post, me_id, "delete_post", "delete_others_posts")
+        if chan.get("delete_at"):
+            raise AppError(400, "api.post.delete_post.can_not_delete_post_in_deleted.error")
+        snapshot = shapes.dumps(self._post_out(post))
+        t = now_ms()
         for p in [post] + [store.posts[r] for r in store.replies.get(post_id, [])]:
             if not p.get("delete_at"):
-                p["delete_at"] = post["update_at"]
+                p["delete_at"] = p["update_at"] = t
                 store.unlist_post(p)
-        self._publish("post_deleted", {"post": shapes.dumps(snapshot)}, channel_id=post["channel_id"])
+        self._publish("post_deleted", {"post": snapshot}, channel_id=chan["id"], admins=False)
+        self._publish("post_deleted", {"delete_by": me_id, "post": snapshot}, channel_id=chan["id"], admins=True)
 
     # ------------------------------------------------------------------ reactions
     @locked

@@ -23,11 +23,18 @@ class SystemRules(RulesBase):
         self._store.config.update(values)
 
     @locked
-    def audience(self, user_ids, *, user_id="", channel_id="", team_id="", omit_users=None) -> set[str]:
-        """Which of the connected `user_ids` get an event so addressed (the server's ShouldSendEvent)."""
+    def audience(self, user_ids, *, user_id="", channel_id="", team_id="", omit_users=None,
+                 admins=None) -> set[str]:
+        """Which of the connected `user_ids` get an event so addressed (the server's ShouldSendEvent).
+
+        `admins` True/False sends only to / only to anyone but holders of manage_system (system admins),
+        as the broadcast's ContainsSensitiveData / ContainsSanitizedData flags do (app/web_conn.go).
+        """
         chosen = set()
         for uid in user_ids:
             if not uid:
+                continue
+            if admins is not None and self._is_sysadmin(uid) != admins:
                 continue
             if user_id:
                 if uid != user_id:
