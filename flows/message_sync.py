@@ -43,7 +43,7 @@ class MessageSync:
         self._follow_up: dict[int, float] = {}  # incident -> one more publish, after the next
         self._marked: dict[int, int] = {}       # incident -> marks so far
         self._published: dict[int, int] = {}    # incident -> marks covered by a finished publish
-        self._last_change: dict[int, float] = {}
+        self._last_change: dict[int, tuple[float, bool]] = {}  # incident -> (when, answered with a click)
         self._stopped = False
         self._worker: threading.Thread | None = None
 
@@ -55,7 +55,7 @@ class MessageSync:
             self._ensure_worker()
             now = self._clock()
             self._due[incident_id] = min(self._due.get(incident_id, now), now)
-            self._note(incident_id, now)
+            self._note(incident_id, now, answered=False)
             self._marked[incident_id] = mark = self._marked.get(incident_id, 0) + 1
             self._cond.notify_all()
             if wait:
@@ -66,13 +66,14 @@ class MessageSync:
         """A click's answer carries the new message; only a close second change needs us."""
         with self._cond:
             self._ensure_worker()
-            self._note(incident_id, self._clock())
+            self._note(incident_id, self._clock(), answered=True)
             self._cond.notify_all()
 
-    def _note(self, incident_id: int, now: float) -> None:
+    def _note(self, incident_id: int, now: float, *, answered: bool) -> None:
+        # only a click's answer travels outside this worker, so only it can overtake another change
         previous = self._last_change.get(incident_id)
-        self._last_change[incident_id] = now
-        if previous is not None and now - previous < self._race_window:
+        self._last_change[incident_id] = (now, answered)
+        if previous is not None and now - previous[0] < self._race_window and (answered or previous[1]):
             settle_at = now + self._settle
             self._follow_up[incident_id] = max(self._follow_up.get(incident_id, settle_at), settle_at)
 
@@ -105,7 +106,7 @@ class MessageSync:
 
     def _forget_quiet(self, now: float) -> None:
         """Incidents published and untouched for a race window need no memory of them."""
-        for incident_id, at in list(self._last_change.items()):
+        for incident_id, (at, _) in list(self._last_change.items()):
             if now - at >= self._race_window and incident_id not in self._due:
                 del self._last_change[incident_id]
                 self._marked.pop(incident_id, None)

@@ -95,6 +95,8 @@ def send_due_reminders(ctx: FlowContext) -> int:
             if updates.claim_reminder(reminder, ctx.now()):
                 _remind(ctx, reminder)
                 sent += 1
+        except ChatError as exc:  # the channel is gone, or closed to the bot: nobody to remind there
+            log.warning("could not send the update reminder of incident %s: %s", reminder.incident_id, exc)
         except Exception:  # one incident's trouble must not keep the others' reminders back
             log.exception("could not send the update reminder of incident %s", reminder.incident_id)
     return sent

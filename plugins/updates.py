@@ -131,7 +131,7 @@ class Updates(ChatPlugin):
     # ---- the team's broadcast channel -------------------------------------------------------------
     @subcommand("settings", usage="/incident settings broadcast ~channel|off",
                 summary="Team and system admins: the channel where incidents are announced and updates copied.", order=40)
-    def settings(self, request: CommandRequest) -> Reply:
+    def team_settings(self, request: CommandRequest) -> Reply:
         words = request.args.split()
         if len(words) != 2 or words[0].lower() != "broadcast":
             raise UsageError()

@@ -144,9 +144,9 @@ def run_bot_once(env_overrides: dict, timeout: float = 60) -> subprocess.Complet
     return subprocess.run([sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def running_bot(world, folder):
+def running_bot(world, folder, extra_env: dict | None = None):
     """A bot process for as long as a fixture lasts; it must stop cleanly and log no traceback."""
-    process = BotProcess(world, folder, database_url=os.environ.get("TEST_DATABASE_URL")).start().wait_ready()
+    process = BotProcess(world, folder, database_url=os.environ.get("TEST_DATABASE_URL"), extra_env=extra_env).start().wait_ready()
     yield process
     code = process.stop()
     assert code == 0, f"the bot exited with {code} on SIGTERM:\n{process.log()}"

@@ -98,7 +98,7 @@ class FakeChat:
     def patch_post(self, post_id: str, message: str | None = None, props: dict[str, Any] | None = None) -> dict[str, Any]:
         self._call("patch_post")
         if self.channels[self.posts[post_id]["channel_id"]]["delete_at"]:
-            raise ChatError(403, "api.post.update_post.can_not_update_post_in_deleted.error", "archived channel")
+            raise ChatError(400, "api.post.patch_post.can_not_update_post_in_deleted.error", "archived channel")
         if message is not None:
             self.posts[post_id]["message"] = message
         if props is not None:

@@ -8,10 +8,11 @@ import pytest
 from flows import backstage as backstage_flow
 from flows import checklists as checklist_flow
 from flows import incidents as flow
+from flows import updates as updates_flow
 from flows.port import ChatError
-from services import incidents
+from services import incidents, updates
 from services.backstage import Filters
-from services.errors import Conflict, Invalid
+from services.errors import Conflict, Invalid, NotFound
 from tests.unit.conftest import TEAM, person
 from tests.unit.fake_chat import FakeChat, flow_context
 
@@ -219,3 +220,31 @@ def test_admins_and_outsiders_need_no_channel_list(db, chat, ctx):
     assert [i.name for i in backstage_flow.browse(ctx, person("carol", team_admin=True), TEAM, Filters()).incidents] == ["Secret"]
     assert backstage_flow.browse(ctx, person("eve", team="elsewhere"), TEAM, Filters()).incidents == []
     assert chat.calls == []
+
+
+# ---- updates ------------------------------------------------------------------------------------
+def test_only_people_who_may_change_the_incident_post_updates(db, chat, ctx):
+    incident = started(ctx, "Secret", is_private=True)
+    with pytest.raises(NotFound):
+        updates_flow.post_update(ctx, person("mallory"), incident, "I was never in there")
+    assert not any("never in there" in m for m in chat.messages(incident.channel_id))
+
+
+def test_an_update_sets_the_next_due_time_from_its_cadence(db, chat, ctx):
+    incident = started(ctx)
+    member = as_member(chat, alice, incident.channel_id)
+    posted = updates_flow.post_update(ctx, member, incident, "Looking", cadence=30 * 60)
+    assert updates.next_due(posted.incident) == posted.update.posted_at + 30 * 60 * 1000
+    off = updates_flow.post_update(ctx, member, posted.incident, "Done", cadence=None)
+    assert updates.next_due(off.incident) is None
+
+
+def test_one_reminder_per_due_time_however_many_sweeps(db, chat, ctx):
+    incident = started(ctx)
+    member = as_member(chat, alice, incident.channel_id)
+    updates_flow.post_update(ctx, member, incident, "Looking", cadence=60)
+    ctx.time_scale = 0  # due at once
+    updates_flow.post_update(ctx, member, incidents.by_id(incident.id), "Still looking")
+    assert updates_flow.send_due_reminders(ctx) == 1
+    assert updates_flow.send_due_reminders(ctx) == 0
+    assert sum("is due since" in str(p["props"]) for p in chat.posts.values()) == 1

@@ -147,3 +147,18 @@ def test_incident_locks_are_dropped_when_nobody_holds_them():
         with locks.hold(2):
             assert len(locks) == 2
     assert len(locks) == 0
+
+
+def test_two_commands_close_together_need_no_second_publish():
+    """Only a click's answer travels outside the worker; commands' patches are in order already."""
+    message = Message()
+    sync = MessageSync(message.publish, race_window=5, settle=0.05)
+    try:
+        message.change()
+        sync.changed(1, wait=True)
+        message.change()
+        sync.changed(1, wait=True)
+        time.sleep(0.2)
+        assert message.shown == [1, 2]
+    finally:
+        sync.stop()
