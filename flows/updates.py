@@ -8,7 +8,7 @@ from typing import Any
 from models.incidents import Incident
 from render import updates as view
 from render.text import safe
-from services import incidents, updates
+from services import incidents, playbooks, updates
 from services.actor import Actor
 from services.errors import Conflict, Invalid
 
@@ -175,12 +175,19 @@ def _shown(ctx: FlowContext, incident: Incident) -> None:
 
 # ---- the broadcast channel's setting ---------------------------------------------------------------
 def set_team_broadcast(ctx: FlowContext, actor: Actor, team_id: str, channel_name: str | None) -> dict[str, Any] | None:
-    """Choose the team's broadcast channel by name (None: none). The person must be able to see
-    it; the bot joins a public one, and must be invited to a private one."""
+    """Choose the team's broadcast channel by name (None: none)."""
     updates.require_broadcast_admin(actor, team_id)
     if channel_name is None:
         updates.set_team_broadcast(actor, team_id, None)
         return None
+    channel = _broadcast_channel(ctx, actor, team_id, channel_name)
+    updates.set_team_broadcast(actor, team_id, channel["id"])
+    return channel
+
+
+def _broadcast_channel(ctx: FlowContext, actor: Actor, team_id: str, channel_name: str) -> dict[str, Any]:
+    """A channel that can be a broadcast channel: the person can see it; the bot joins a public
+    one, and must be invited to a private one."""
     channel = ctx.chat.channel_by_name(team_id, channel_name.lstrip("~"))
     if channel is None or (channel.get("type") == "P" and not ctx.chat.is_channel_member(channel["id"], actor.user_id)):
         raise Invalid(f"There is no channel ~{safe(channel_name.lstrip('~'))} in this team that you can see.")
@@ -193,5 +200,53 @@ def set_team_broadcast(ctx: FlowContext, actor: Actor, team_id: str, channel_nam
             ctx.chat.add_member(channel["id"], ctx.chat.bot_user_id)
         except ChatError as exc:
             raise Invalid(f"I could not join ~{channel['name']} ({exc.message}).") from None
-    updates.set_team_broadcast(actor, team_id, channel["id"])
     return channel
+
+
+# ---- a playbook's update settings ---------------------------------------------------------------------
+PLAYBOOK_SETTINGS = ("severity", "cadence", "broadcast", "template", "announce-private")
+
+
+def configure_playbook(ctx: FlowContext, actor: Actor, playbook: Any, setting: str, value: str) -> None:
+    """Change one of a playbook's update settings; its editors and admins may."""
+    playbooks.require_edit(actor, playbook)
+    current = updates.playbook_settings(playbook.id)
+    word = value.strip()
+    fields: dict[str, Any]
+    if setting == "severity":
+        fields = {"default_severity": updates.parse_severity(word)}
+    elif setting == "cadence":
+        level, _, every = word.partition(" ")
+        cadence = dict(current.cadence or {}) if current else {}
+        cadence[str(updates.parse_severity(level))] = updates.parse_cadence(every or "?")
+        if any(seconds is None for seconds in cadence.values()):
+            raise Invalid("A default cadence cannot be off; people choose off per update.")
+        fields = {"cadence": cadence}
+    elif setting == "broadcast":
+        off = word.lower() == "off"
+        fields = {"broadcast_channel_id": None if off else _broadcast_channel(ctx, actor, playbook.team_id, word)["id"]}
+    elif setting == "template":
+        fields = {"template": "" if word.lower() == "off" else updates.check_template(value)}
+    elif setting == "announce-private":
+        if word.lower() not in ("on", "off"):
+            raise Invalid("Say on or off.")
+        fields = {"announce_private": word.lower() == "on"}
+    else:
+        raise Invalid(f"A playbook's update settings are {', '.join(PLAYBOOK_SETTINGS)}.")
+    updates.set_playbook_updates(playbook.id, **fields)
+
+
+def describe_playbook(ctx: FlowContext, playbook: Any) -> list[str]:
+    settings = updates.playbook_settings(playbook.id)
+    cadence = ", ".join(f"SEV{level} {updates.describe_cadence(updates.default_cadence(playbook.id, level))}"
+                        for level in updates.SEVERITIES)
+    channel = "the team's"
+    if settings and settings.broadcast_channel_id:
+        try:
+            channel = "~" + str(ctx.chat.channel(settings.broadcast_channel_id).get("name"))
+        except ChatError:
+            channel = "a channel I cannot read any more"
+    return [f"Default severity: SEV{updates.default_severity(playbook.id)}", f"Updates due every: {cadence}",
+            f"Broadcast channel: {channel}",
+            f"Private incidents announced: {'yes, without their name or updates' if settings and settings.announce_private else 'no'}",
+            f"Update template: {safe(settings.template) if settings and settings.template else 'none (the last update is offered)'}"]

@@ -34,7 +34,7 @@ from services.errors import Invalid
 
 log = logging.getLogger("incident.backstage")
 
-BACKSTAGE_USAGE = ("/incident backstage [--status ongoing|ended] [--commander @user] [--search <text>] "
+BACKSTAGE_USAGE = ("/incident backstage [--status ongoing|ended] [--severity 1-4] [--commander @user] [--search <text>] "
                    "[--sort start|end|name] [--page N]")
 # --search takes every word up to the next option, so quotes are optional
 BACKSTAGE_OPTIONS = Options(
@@ -44,6 +44,7 @@ BACKSTAGE_OPTIONS = Options(
     Option("--search", run_on=True),
     Option("--sort", type=click.Choice(backstage.SORTS), invalid="--sort is start, end or name."),
     Option("--page", type=WholeNumber(minimum=1), invalid="--page is a whole number from 1."),
+    Option("--severity", type=WholeNumber(1, 4), invalid="--severity is 1 (most severe), 2, 3 or 4."),
     case_insensitive=True, values_stop_at_options=True,
 )
 # export pages are written to disk as they arrive; above this the spool file leaves memory

@@ -19,6 +19,7 @@ from mmpy_bot import listen_to, listen_webhook
 
 from chat.gateway import MattermostError, Upload
 from chat.options import is_number
+from flows import updates as updates_flow
 from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
 from render.callbacks import ConfirmPlaybookDelete, PlaybookDialog
@@ -43,6 +44,8 @@ USAGES = {
     "checkrename": '/incident playbook checkrename "<title>" <item> <text>',
     "checkmove": '/incident playbook checkmove "<title>" <item> <position>',
     "settings": "/incident playbook settings [members-can-delete on|off]",
+    "updates": '/incident playbook updates "<title>" [severity <1-4> | cadence <1-4> <15m, 2h, 1d> | broadcast ~channel or off | '
+               'template <text> or off | announce-private on or off]',
 }
 PLAYBOOK_USAGE = "/incident playbook <command> ..."  # no "|": it is shown in a Markdown table
 IMPORT_HELP = "DM me `import playbook` with a YAML file attached (the format `/incident playbook export` gives)."
@@ -104,6 +107,7 @@ class Playbooks(ChatPlugin):
             "list": self.list_, "create": self.create, "show": self.show, "edit": self.edit, "delete": self.delete,
             "editors": self.editors, "export": self.export, "checkadd": self.checkadd, "checkremove": self.checkremove,
             "checkrename": self.checkrename, "checkmove": self.checkmove, "settings": self.team_settings,
+            "updates": self.update_settings,
         }
 
     def action_url(self) -> str:
@@ -374,6 +378,15 @@ class Playbooks(ChatPlugin):
         return self._saved(saved, f"Moved {safe(moved)} to position {words[1]}.")
 
     # ---- the team setting ------------------------------------------------------------------------
+    def update_settings(self, request: CommandRequest, rest: str) -> Reply:
+        title, tail = split_title(rest)
+        actor, playbook = self._find(request, title)
+        if tail:
+            setting, _, value = tail.partition(" ")
+            updates_flow.configure_playbook(self.chat.flows, actor, playbook, setting.lower(), value)
+        lines = updates_flow.describe_playbook(self.chat.flows, playbook)
+        return Reply(f"**Updates of playbook {safe(playbook.title)}**\n" + "\n".join(f"- {line}" for line in lines))
+
     def team_settings(self, request: CommandRequest, rest: str) -> Reply:
         words = rest.split()
         if not words:

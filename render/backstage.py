@@ -27,6 +27,8 @@ def describe_filters(filters: Filters, commander_name: str | None) -> str:
     parts = []
     if filters.status:
         parts.append(filters.status)
+    if filters.severity:
+        parts.append(f"SEV{filters.severity}")
     if commander_name:
         parts.append(f"commanded by @{commander_name}")
     if filters.search:
@@ -37,7 +39,7 @@ def describe_filters(filters: Filters, commander_name: str | None) -> str:
 
 def filters_context(filters: Filters) -> dict:
     return {"status": filters.status or "", "commander_id": filters.commander_id or "", "search": filters.search,
-            "sort": filters.sort}
+            "sort": filters.sort, "severity": filters.severity or 0}
 
 
 def filters_from_context(data: dict, page: int) -> Filters:
@@ -45,7 +47,8 @@ def filters_from_context(data: dict, page: int) -> Filters:
         return str(data.get(name, data.get(legacy)) or "")
 
     return Filters(status=field("status", "s") or None, commander_id=field("commander_id", "c") or None,
-                   search=field("search", "q"), sort=field("sort", "o") or "start", page=page)
+                   search=field("search", "q"), sort=field("sort", "o") or "start", page=page,
+                   severity=int(data.get("severity") or 0) or None)
 
 
 def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Callable[[str], str],
@@ -58,12 +61,12 @@ def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Call
         return f"{heading}\nNo incidents you can see match."
     last = page.first_index + len(page.incidents) - 1
     rows = [heading, f"{page.first_index}–{last} of {page.total} · page {page.number} of {page.pages}", "",
-            "| Name | Status | Start | End | Commander |", "| --- | --- | --- | --- | --- |"]
+            "| Name | Severity | Status | Start | End | Commander |", "| --- | --- | --- | --- | --- | --- |"]
     for incident in page.incidents:
         status = "Ongoing" if incident.is_active else "Ended"
         end = "--" if incident.is_active else when(incident.ended_at, zone)
         lock = " :lock:" if incident.is_private else ""
-        rows.append(f"| {safe(incident.name)}{lock} | {status} | {when(incident.created_at, zone)} | {end} | "
+        rows.append(f"| {safe(incident.name)}{lock} | SEV{incident.severity} | {status} | {when(incident.created_at, zone)} | {end} | "
                     f"@{username(incident.commander_id)} |")
     return "\n".join(rows)
 

@@ -31,6 +31,7 @@ class Filters:
     search: str = ""
     sort: str = "start"
     page: int = 1  # 1-based
+    severity: int | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in STATUSES:
@@ -39,6 +40,8 @@ class Filters:
             raise Invalid(f"Sort by one of {', '.join(SORTS)}.")
         if self.page < 1:
             raise Invalid("Pages are numbered from 1.")
+        if self.severity is not None and self.severity not in (1, 2, 3, 4):
+            raise Invalid("The severity is 1 (most severe), 2, 3 or 4.")
         if len(self.search) > SEARCH_MAX:
             raise Invalid(f"Search for at most {SEARCH_MAX} characters.")
 
@@ -90,6 +93,8 @@ def _filtered(team_id: str, filters: Filters) -> peewee.ModelSelect[Incident]:
         query = query.where(Incident.is_active == (filters.status == "ongoing"))
     if filters.commander_id:
         query = query.where(Incident.commander_id == filters.commander_id)
+    if filters.severity is not None:
+        query = query.where(Incident.severity == filters.severity)
     key = search_key(filters.search)
     if key:
         # search_key is folded on both sides, so a plain LIKE is case- and accent-blind

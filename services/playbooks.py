@@ -222,6 +222,11 @@ def _require_live(playbook: Playbook) -> None:
         raise NotFound(f"Playbook {playbook.title!r} was deleted.")
 
 
+def require_edit(actor: Actor, playbook: Playbook) -> None:
+    """The actor may change this playbook (its content or its settings)."""
+    _require_edit(actor, playbook)
+
+
 def _require_edit(actor: Actor, playbook: Playbook) -> None:
     _require_live(playbook)
     facts = facts_for(playbook)

@@ -307,8 +307,10 @@ def set_broadcast_post(incident: Incident, post_id: str) -> None:
 
 
 def broadcast_problem(incident: Incident, problem: str) -> bool:
-    """Note why the broadcast channel cannot be used; True the first time (tell the commander
-    once), False when it was already known. An empty problem clears it."""
-    changed = (Incident.update(broadcast_problem=problem)
-               .where((Incident.id == incident.id) & (Incident.broadcast_problem != problem)).execute())
-    return bool(changed) and bool(problem)
+    """Note why the broadcast channel cannot be used (the latest reason). True when there was no
+    problem before: the commander is told once, not at every refused post."""
+    first = (Incident.update(broadcast_problem=problem)
+             .where((Incident.id == incident.id) & (Incident.broadcast_problem == "")).execute())
+    if not first:
+        Incident.update(broadcast_problem=problem).where(Incident.id == incident.id).execute()
+    return bool(first)

@@ -235,3 +235,77 @@ def test_an_ended_incident_has_no_reminders_and_a_restart_brings_them_back(world
     command(alice, world, f"/incident restart {incident_name}")
     assert "Next update due" in command(alice, world, f"/incident info {incident_name}")
     wait_until(lambda: posts_with(world, channel["id"], "is due since"), 15)
+
+
+# ---- a playbook's update settings ------------------------------------------------------------------
+def create_playbook(world, person, title: str) -> None:
+    person.clear_events()
+    person.run_command(world.town_square["id"], "/incident playbook create")
+    opened = person.wait_event("open_dialog")
+    status, answer = person.submit_dialog(opened, {"title": title, "checklists": "Page the on-call", "visibility": "public",
+                                                   "public_incidents": "true"}, channel_id=world.town_square["id"])
+    assert status == 200 and answer == {}, answer
+
+
+def test_a_playbook_sets_severity_cadence_template_and_its_own_broadcast_channel(world, people, broadcast):
+    alice = people["alice"]
+    title = f"Database {uuid.uuid4().hex[:6]}"
+    create_playbook(world, alice, title)
+    news = world.double.create_channel(world.team["id"], f"db-news-{uuid.uuid4().hex[:4]}", "DB news", type="O")
+    world.double.add_channel_member(news["id"], world.users["alice"]["id"])
+    for setting in ("severity 2", "cadence 2 2h", f"broadcast ~{news['name']}",
+                    "template Impact: {severity} for {duration}; progress {progress}. Next:"):
+        reply = command(alice, world, f'/incident playbook updates "{title}" {setting}')
+        assert f"Updates of playbook {title}" in reply, reply
+    assert "Default severity: SEV2" in reply and "SEV2 2h" in reply and f"~{news['name']}" in reply
+
+    incident_name = name()
+    channel = start(alice, world, f'{incident_name} --playbook "{title}"')
+    assert "SEV2" in checklist_text(world, channel["id"])
+    assert posts_with(world, news["id"], incident_name) and not posts_with(world, broadcast["id"], incident_name)
+    alice.clear_events()
+    alice.run_command(channel["id"], "/incident update")
+    elements = {e["name"]: e for e in alice.wait_event("open_dialog")["data"]["dialog"]["dialog"]["elements"]}
+    assert elements["message"]["default"].startswith("Impact: SEV2 for 0m; progress 0/1. Next:")
+    assert elements["next"]["default"] == "2h"
+
+
+@pytest.mark.parametrize("setting, answer", [
+    ("severity 5", "Severity is 1"),
+    ("cadence 2 10y", "as minutes, hours or days"),
+    ("cadence 2 off", "cannot be off"),
+    ("template {owner} is on it", "unknown placeholder {owner}"),
+    ("broadcast ~nowhere", "no channel ~nowhere"),
+    ("colour red", "update settings are"),
+])
+def test_a_playbook_setting_that_cannot_be_used_is_refused(world, people, setting, answer):
+    title = f"Bad {uuid.uuid4().hex[:6]}"
+    create_playbook(world, people["alice"], title)
+    assert answer in command(people["alice"], world, f'/incident playbook updates "{title}" {setting}')
+    assert "Default severity: SEV3" in command(people["alice"], world, f'/incident playbook updates "{title}"')
+
+
+def test_only_editors_change_a_playbooks_update_settings(world, people):
+    title = f"Guarded {uuid.uuid4().hex[:6]}"
+    create_playbook(world, people["alice"], title)
+    assert "Only editors" in command(people["bob"], world, f'/incident playbook updates "{title}" severity 1')
+
+
+# ---- when the broadcast channel goes away ----------------------------------------------------------------
+def test_an_archived_broadcast_channel_is_reported_once_and_the_incident_goes_on(world, people, broadcast):
+    alice, admin = people["alice"], people["admin"]
+    doomed = world.double.create_channel(world.team["id"], f"doomed-{uuid.uuid4().hex[:4]}", "Doomed", type="O")
+    world.double.add_channel_member(doomed["id"], world.users["admin"]["id"])
+    assert "announced in" in command(admin, world, f"/incident settings broadcast ~{doomed['name']}")
+    try:
+        incident_name = name()
+        channel = start(alice, world, incident_name)
+        assert posts_with(world, doomed["id"], incident_name)
+        assert admin.driver.channels.delete_channel(doomed["id"])  # archived in Mattermost
+        for text in ("First news", "Second news"):
+            assert "Update posted" in command(alice, world, f"/incident update {text}", channel["id"])
+        wait_until(lambda: posts_with(world, channel["id"], "I cannot post in the broadcast channel"))
+        assert len(posts_with(world, channel["id"], "I cannot post in the broadcast channel")) == 1  # told once
+        assert "Broadcast channel: I cannot post in the broadcast channel" in command(alice, world, f"/incident info {incident_name}")
+    finally:
+        command(admin, world, "/incident settings broadcast ~incident-news")
