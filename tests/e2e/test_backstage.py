@@ -8,7 +8,7 @@ import re
 import pytest
 
 from models.incidents import search_key
-from tests.e2e.harness import BotProcess, wait_until
+from tests.e2e.harness import BotProcess, build_world, serving_double, wait_until
 from tests.e2e.seeding import add_incident, bot_database
 from tests.e2e.steps import button, command
 
@@ -51,8 +51,20 @@ def newest_first(incidents):
     return sorted(incidents, key=lambda i: -i["created"])
 
 
-@pytest.fixture
-def team_bot(world, tmp_path):
+# The tests only read: one double, one seeded database and one bot serve the module.
+@pytest.fixture(scope="module")
+def double():
+    yield from serving_double()
+
+
+@pytest.fixture(scope="module")
+def world(double):
+    return build_world(double)
+
+
+@pytest.fixture(scope="module")
+def team_bot(world, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("backstage")
     with bot_database(tmp_path):
         for i in PLAN:
             add_incident(world, i["name"], commander=i["commander"], created_at=i["created"], ended_at=i["ended"],

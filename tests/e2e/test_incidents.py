@@ -1,9 +1,30 @@
-"""Incidents end to end: people start, command, tick, end and restart them in chat."""
+"""Incidents end to end: people start, command, tick, end and restart them in chat.
+
+One double and one bot serve the module (each test names its incidents apart); each test gets
+its own simulated people, so the events one test waits for are its own.
+"""
 
 import threading
 
-from tests.e2e.harness import wait_until
+import pytest
+
+from tests.e2e.harness import build_world, running_bot, serving_double, wait_until
 from tests.e2e.steps import bot_posts, button, channel_named, checklist_post, checklist_text, command, start, wait_for_checklist
+
+
+@pytest.fixture(scope="module")
+def double():
+    yield from serving_double()
+
+
+@pytest.fixture(scope="module")
+def world(double):
+    return build_world(double)
+
+
+@pytest.fixture(scope="module")
+def bot(world, tmp_path_factory):
+    yield from running_bot(world, tmp_path_factory.mktemp("incidents"))
 
 
 def test_starting_by_command_makes_a_channel_a_commander_and_a_checklist(world, bot, alice):
