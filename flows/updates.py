@@ -10,6 +10,7 @@ from render import updates as view
 from render.text import safe
 from services import incidents, playbooks, updates
 from services.actor import Actor
+from services.checklists import checklists_of
 from services.errors import Conflict, Invalid
 
 from .context import FlowContext
@@ -79,8 +80,6 @@ def update_dialog_defaults(ctx: FlowContext, incident: Incident) -> tuple[str, i
 
 
 def _progress(incident: Incident) -> tuple[int, int]:
-    from services.checklists import checklists_of
-
     lists = checklists_of(incident)
     return (sum(1 for _, items in lists for item in items if item.is_checked), sum(len(items) for _, items in lists))
 
@@ -154,8 +153,8 @@ def ended(ctx: FlowContext, incident: Incident) -> None:
 
 def restarted(ctx: FlowContext, incident: Incident) -> None:
     """A restarted incident has reminders again, per its severity."""
-    incidents.reload(incident)
-    every = updates.default_cadence(incident.playbook_id, incident.severity)
+    current = incidents.reload(incident)
+    every = updates.default_cadence(current.playbook_id, current.severity)
     due_at = ctx.due_after(every)
     updates.schedule_reminder(incident, due_at)
     ctx.remind_at(due_at)

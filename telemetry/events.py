@@ -16,6 +16,8 @@ EVENT_NAMES = {
     "incident_ended": "Incident finished",
     "incident_restarted": "Incident restarted",
     "commander_changed": "Commander changed",
+    "severity_changed": "Severity changed",
+    "status_update_posted": "Status update posted",
     "item_added": "Checklist item created",
     "item_removed": "Checklist item removed",
     "item_renamed": "Checklist item renamed",

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services import checklists, incidents, playbooks
+from services import checklists, incidents, playbooks, updates
 from services.events import Notice
 from telemetry import events as telemetry_events
 from telemetry.plugin import decide, metadata
@@ -17,7 +17,7 @@ from tests.telemetry_sink import Sink
 from tests.unit.conftest import TEAM, person
 
 SECRETS = ["Zebra Quasar leak", "Rotate the Kestrel token", "Kestrel", "Wombat runbook", "Call the Narwhal desk",
-           "alice-name"]
+           "alice-name", "The Okapi cluster is back"]
 
 
 def wait_for(condition, timeout=10.0):
@@ -64,13 +64,16 @@ def test_every_event_reaches_the_sink_with_ids_only(db, sink):
         incidents.change_commander(alice, incident, "bob", new_user_is_member=True)
         incidents.end_incident(alice, incident)
         incidents.restart_incident(alice, incident)
+        updates.change_severity(alice, incident, 2)
+        updates.record_update(alice, incident, SECRETS[6], now=5, due_at=None)
         book = playbooks.create_playbook(alice, TEAM, SECRETS[3], checklists_text=f"## A\n- {SECRETS[4]}\n- two")
         book = playbooks.update_playbook(alice, book, description="Kestrel")
         playbooks.delete_playbook(alice, book)
         expected = ["Incident created", "Checklist item created", "Checklist item created",
                     "Unchecked checklist item checked", "Checked checklist item unchecked", "Checklist item renamed",
                     "Checklist item moved", "Checklist item removed", "Commander changed", "Incident finished",
-                    "Incident restarted", "Playbook created", "Playbook updated", "Playbook deleted"]
+                    "Incident restarted", "Severity changed", "Status update posted", "Playbook created", "Playbook updated",
+                    "Playbook deleted"]
         wait_for(lambda: len(sink.events()) >= len(expected))
     finally:
         telemetry.stop()
@@ -88,8 +91,9 @@ def test_every_event_reaches_the_sink_with_ids_only(db, sink):
     assert sent[1]["properties"]["IncidentID"] == str(incident.id) and sent[1]["properties"]["UserID"] == "alice"
     assert sent[8]["properties"]["CommanderUserID"] == "bob" and sent[8]["properties"]["PreviousCommanderUserID"] == "alice"
     assert sent[9]["properties"]["IsActive"] is False and sent[9]["properties"]["UserID"] == "alice"
-    assert sent[11]["properties"]["NumChecklists"] == 1 and sent[11]["properties"]["TotalChecklistItems"] == 2
-    assert sent[13]["properties"]["TotalChecklistItems"] == 2  # what it had just before deletion
+    assert sent[12]["properties"]["UserID"] == "alice" and sent[12]["properties"]["ID"] == str(incident.id)
+    assert sent[13]["properties"]["NumChecklists"] == 1 and sent[13]["properties"]["TotalChecklistItems"] == 2
+    assert sent[15]["properties"]["TotalChecklistItems"] == 2  # what it had just before deletion
 
     on_the_wire = sink.bytes()
     for secret in SECRETS + ["Renamed", "second"]:
