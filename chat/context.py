@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timezone, tzinfo
 
 from typing import TYPE_CHECKING, Any, Callable
@@ -15,7 +16,7 @@ from render.callbacks import Callback
 from render.dates import user_zone
 from services import incidents
 from services.actor import Actor
-from services.errors import Invalid
+from services.errors import Invalid, NotFound
 
 if TYPE_CHECKING:
     from mmpy_bot.wrappers import WebHookEvent
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
     from models import Incident
 
 log = logging.getLogger("incident.chat")
+
+
+@dataclass(frozen=True)
+class IncidentCallback:
+    incident: Incident
+    actor: Actor
+    signed: Any  # the typed context or state (render.callbacks)
+    form: dict[str, Any]
 
 
 class ChatContext:
@@ -99,7 +108,25 @@ class ChatContext:
             raise Invalid(f"There is no user called @{name or '…'}; check the spelling.")
         return user
 
+    def about_incident(self, event: WebHookEvent) -> "IncidentCallback | None":
+        """A click or dialog submission about one incident (its signed payload names it): the
+        incident, who acts in its team, what they sent; None for a cancelled dialog."""
+        body = event.body
+        if body.get("cancelled"):
+            return None
+        signed = body.get("context") or body.get("state")
+        incident = incidents.by_id(getattr(signed, "incident_id", 0))
+        if incident is None:
+            raise NotFound("This incident no longer exists.")
+        return IncidentCallback(incident, self.actor(body.get("user_id", ""), incident.team_id), signed,
+                                body.get("submission") or {})
+
     # ---- where -------------------------------------------------------------------------
+    def here(self, request: CommandRequest) -> tuple[Incident, Actor]:
+        """The incident of the channel a command was typed in, and who typed it (in its team)."""
+        incident = self.incident_here(request)
+        return incident, self.actor(request.user_id, incident.team_id)
+
     def incident_here(self, request: CommandRequest) -> Incident:
         """The incident of the channel a command was typed in (of the command's own team)."""
         incident = incidents.incident_for_channel(request.channel_id)

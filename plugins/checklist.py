@@ -12,7 +12,7 @@ from chat.options import is_number, split_args
 from render import dialogs
 from render.callbacks import ChecklistDialog
 from render.text import inert, safe
-from services import checklists, incidents, permissions
+from services import checklists, permissions
 from services.checklists import TickOutcome
 from services.errors import DomainError, Invalid
 
@@ -26,10 +26,6 @@ def _number(text: str, what: str) -> int:
 
 
 class Checklists(ChatPlugin):
-    def _incident_and_actor(self, request: CommandRequest):
-        incident = self.chat.incident_here(request)
-        return incident, self.chat.actor(request.user_id, incident.team_id)
-
     # ---- commands ----------------------------------------------------------------------------
     @subcommand("check", usage="/incident check <item>", summary="Ticks an item (`3` or `2.3`).", order=10)
     def check(self, request: CommandRequest) -> Reply:
@@ -43,7 +39,7 @@ class Checklists(ChatPlugin):
         words = request.args.split()
         if len(words) != 1:
             raise UsageError()
-        incident, actor = self._incident_and_actor(request)
+        incident, actor = self.chat.here(request)
         result = flow.tick(self.chat.flows, actor, incident, words[0], checked)
         verb = "ticked" if checked else "unticked"
         if result.outcome is TickOutcome.ALREADY:
@@ -60,7 +56,7 @@ class Checklists(ChatPlugin):
             checklist_index, text = int(first), rest
         if not text.strip():
             raise UsageError("Say what the item is.")
-        incident, actor = self._incident_and_actor(request)
+        incident, actor = self.chat.here(request)
         item = flow.add_item(self.chat.flows, actor, incident, text, checklist_index)
         return Reply(f"Added item {checklist_index}.{item.position + 1}: {safe(item.title)}")
 
@@ -69,7 +65,7 @@ class Checklists(ChatPlugin):
         words = request.args.split()
         if len(words) != 1:
             raise UsageError()
-        incident, actor = self._incident_and_actor(request)
+        incident, actor = self.chat.here(request)
         item = flow.remove_item(self.chat.flows, actor, incident, words[0])
         return Reply(f"Removed item {words[0]}: {safe(item.title)}")
 
@@ -78,7 +74,7 @@ class Checklists(ChatPlugin):
         ref, _, text = request.args.partition(" ")
         if not ref or not text.strip():
             raise UsageError()
-        incident, actor = self._incident_and_actor(request)
+        incident, actor = self.chat.here(request)
         item = flow.rename_item(self.chat.flows, actor, incident, ref, text)
         return Reply(f"Item {ref} is now: {safe(item.title)}")
 
@@ -88,19 +84,16 @@ class Checklists(ChatPlugin):
         if len(words) != 2:
             raise UsageError()
         position = _number(words[1], "position")
-        incident, actor = self._incident_and_actor(request)
+        incident, actor = self.chat.here(request)
         item = flow.move_item(self.chat.flows, actor, incident, words[0], position)
         return Reply(f"Moved {safe(item.title)} to position {position}.")
 
     # ---- the buttons -------------------------------------------------------------------------
     @listen_webhook(r"^action:tick$")
     def tick_clicked(self, event):
-        context, body = event.body["context"], event.body
-        incident = incidents.by_id(context.incident_id)
-        if incident is None:
-            return {"ephemeral_text": "This incident no longer exists."}
-        actor = self.chat.actor(body.get("user_id", ""), incident.team_id)
-        clicked = flow.click_item(self.chat.flows, actor, incident.id, context.item_id, context.checked,
+        about = self.chat.about_incident(event)
+        context = about.signed
+        clicked = flow.click_item(self.chat.flows, about.actor, about.incident.id, context.item_id, context.checked,
                                   seen_version=context.seen_version)
         answer = {"update": clicked.message}
         if clicked.refused is not None:
@@ -116,10 +109,10 @@ class Checklists(ChatPlugin):
 
     @listen_webhook(r"^action:edit_ask$")
     def edit_clicked(self, event):
-        incident = incidents.by_id(event.body["context"].incident_id)
-        if incident is None or not incident.is_active:
+        clicked = self.chat.about_incident(event)
+        incident, actor = clicked.incident, clicked.actor
+        if not incident.is_active:
             return {"ephemeral_text": "This incident has ended; restart it to change its checklist."}
-        actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
         if not permissions.can_change_incident(actor, incident):
             return {"ephemeral_text": f"Only members of ~{incident.channel_name} and admins can change this checklist."}
         state = self.chat.signed(ChecklistDialog(for_user=actor.user_id, incident_id=incident.id))
@@ -129,13 +122,10 @@ class Checklists(ChatPlugin):
 
     @listen_webhook(r"^dialog:checklist_edit$")
     def edit_submitted(self, event):
-        submitted = self.chat.submission(event)
+        submitted = self.chat.about_incident(event)
         if submitted is None:
             return {}
-        state, form, actor, _ = submitted
-        incident = incidents.by_id(state.incident_id)
-        if incident is None:
-            return {"error": "This incident no longer exists."}
+        incident, actor, form = submitted.incident, submitted.actor, submitted.form
         change, text = form.get("change") or "add", str(form.get("text") or "").strip()
         item_id = int(form["item"]) if is_number(str(form.get("item") or "")) else None
         missing = {}

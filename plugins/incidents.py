@@ -173,9 +173,8 @@ class Incidents(ChatPlugin):
 
     @listen_webhook(r"^action:end_ask$")
     def end_button(self, event):
-        context = event.body["context"]
-        incident = incidents.by_id(context.incident_id)
-        if incident is None or not incident.is_active:
+        incident = self.chat.about_incident(event).incident
+        if not incident.is_active:
             return {"ephemeral_text": "This incident has already ended."}
         # bound to this run of the incident: a confirmation left over from before a restart must not end it
         confirm = self.chat.signed(ConfirmEnd(for_user=event.body.get("user_id", ""), incident_id=incident.id,
@@ -188,11 +187,9 @@ class Incidents(ChatPlugin):
 
     @listen_webhook(r"^action:end_confirm$")
     def end_confirmed(self, event):
-        context = event.body["context"]
-        incident = incidents.by_id(context.incident_id)
-        if incident is None:
-            return {"ephemeral_text": "There is no such incident."}
-        flow.end_confirmed(self.chat.flows, self.chat.actor(context.for_user, incident.team_id), incident, context.run)
+        clicked = self.chat.about_incident(event)
+        incident = clicked.incident
+        flow.end_confirmed(self.chat.flows, clicked.actor, incident, clicked.signed.run)
         return {"ephemeral_text": f"Incident **{safe(incident.name)}** ended."}
 
     @subcommand("restart", usage="/incident restart <incident>", summary="Reopens an ended incident and restores its channel.", order=3)
@@ -207,12 +204,10 @@ class Incidents(ChatPlugin):
     # ---- commander ---------------------------------------------------------------------------
     @subcommand("commander", usage="/incident commander [@user]", summary="Shows the commander, or hands command to @user.", order=4)
     def commander(self, request: CommandRequest) -> Reply:
-        incident = self.chat.incident_here(request)
-        actor = self.chat.actor(request.user_id, incident.team_id)
+        incident, actor = self.chat.here(request)
         words = request.args.split()
         if not words:
-            if not permissions.can_view_incident(actor, incident):
-                raise Invalid("This is not an incident channel you can see.")
+            incidents.require_view(actor, incident)
             return Reply(f"The commander of **{safe(incident.name)}** is @{self.chat.username(incident.commander_id)}.")
         if len(words) != 1:
             raise UsageError()
@@ -243,8 +238,7 @@ class Incidents(ChatPlugin):
             incident = incidents.find_incident(request.team_id, request.args, actor=actor)
         else:
             incident = self.chat.incident_here(request)
-            if not permissions.can_view_incident(actor, incident):
-                raise Invalid("This is not an incident channel you can see.")
+            incidents.require_view(actor, incident)
         lists = checklists.checklists_of(incident)
         done = sum(1 for _, items in lists for item in items if item.is_checked)
         total = sum(len(items) for _, items in lists)

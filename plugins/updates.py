@@ -17,7 +17,7 @@ from render import dialogs
 from render.callbacks import UpdateDialog
 from render.text import inert, safe
 from render.updates import clock
-from services import incidents, permissions, updates
+from services import incidents, updates
 from services.errors import Invalid
 
 UPDATE_USAGE = "/incident update [<message> [--next 15m|30m|1h|2h|4h|1d|off]]"
@@ -43,12 +43,10 @@ class Updates(ChatPlugin):
     @subcommand("severity", usage="/incident severity [1|2|3|4]", summary="Shows the severity, or changes it (1 is the most severe).",
                 order=7)
     def severity(self, request: CommandRequest) -> Reply:
-        incident = self.chat.incident_here(request)
-        actor = self.chat.actor(request.user_id, incident.team_id)
+        incident, actor = self.chat.here(request)
         words = request.args.split()
         if not words:
-            if not permissions.can_view_incident(actor, incident):
-                raise Invalid("This is not an incident channel you can see.")
+            incidents.require_view(actor, incident)
             return Reply(f"**{safe(incident.name)}** is SEV{incident.severity} (1 is the most severe).")
         if len(words) != 1:
             raise UsageError()
@@ -60,8 +58,7 @@ class Updates(ChatPlugin):
     @subcommand("update", usage=UPDATE_USAGE, summary="Posts a status update (a dialog without a message); it reaches the broadcast channel.",
                 order=8)
     def update(self, request: CommandRequest) -> Reply | None:
-        incident = self.chat.incident_here(request)
-        actor = self.chat.actor(request.user_id, incident.team_id)
+        incident, actor = self.chat.here(request)
         if not request.args:
             incidents.require_change(actor, incident)
             self.open_update_dialog(request.trigger_id, actor.user_id, incident)
@@ -80,14 +77,10 @@ class Updates(ChatPlugin):
 
     @listen_webhook(r"^dialog:update$")
     def update_submitted(self, event):
-        submitted = self.chat.submission(event)
+        submitted = self.chat.about_incident(event)
         if submitted is None:
             return {}
-        state, form, actor, _ = submitted
-        incident = incidents.by_id(state.incident_id)
-        if incident is None:
-            return {"error": "This incident no longer exists."}
-        actor = self.chat.actor(actor.user_id, incident.team_id)
+        incident, actor, form = submitted.incident, submitted.actor, submitted.form
         try:
             message = updates.clean_message(str(form.get("message") or ""))
         except Invalid as exc:
@@ -110,22 +103,15 @@ class Updates(ChatPlugin):
     # ---- the reminder's buttons ----------------------------------------------------------------
     @listen_webhook(r"^action:post_update$")
     def post_update_clicked(self, event):
-        incident = incidents.by_id(event.body["context"].incident_id)
-        if incident is None:
-            return {"ephemeral_text": "This incident no longer exists."}
-        actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
-        incidents.require_change(actor, incident)
-        self.open_update_dialog(event.body.get("trigger_id", ""), actor.user_id, incident)
+        clicked = self.chat.about_incident(event)
+        incidents.require_change(clicked.actor, clicked.incident)
+        self.open_update_dialog(event.body.get("trigger_id", ""), clicked.actor.user_id, clicked.incident)
         return {}
 
     @listen_webhook(r"^action:snooze$")
     def snooze_clicked(self, event):
-        context = event.body["context"]
-        incident = incidents.by_id(context.incident_id)
-        if incident is None:
-            return {"ephemeral_text": "This incident no longer exists."}
-        actor = self.chat.actor(event.body.get("user_id", ""), incident.team_id)
-        until = flow.snooze(self.chat.flows, actor, incident, context.due_at)
+        clicked = self.chat.about_incident(event)
+        until = flow.snooze(self.chat.flows, clicked.actor, clicked.incident, clicked.signed.due_at)
         return {"ephemeral_text": f"Snoozed: the next reminder comes at {clock(until)}."}
 
     # ---- the team's broadcast channel -------------------------------------------------------------

@@ -145,6 +145,12 @@ def set_checklist_post(incident: Incident, post_id: str) -> None:
     incident.checklist_post_id = post_id
 
 
+def require_view(actor: Actor, incident: Incident) -> None:
+    """For commands typed in the incident's channel: someone who cannot see it learns nothing."""
+    if not permissions.can_view_incident(actor, incident):
+        raise Invalid("This is not an incident channel you can see.")
+
+
 def require_change(actor: Actor, incident: Incident) -> None:
     if not permissions.can_view_incident(actor, incident):
         raise NotFound("There is no such incident.")
