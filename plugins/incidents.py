@@ -223,11 +223,12 @@ class Incidents(ChatPlugin):
         if not found:
             return Reply("There are no active incidents in this team that you can see.")
         zone = self.chat.zone(request.user_id)
-        rows = ["| Incident | Severity | Channel | Commander | Started | Last update |", "| --- | --- | --- | --- | --- | --- |"]
+        rows = ["| Incident | Severity | Channel | Commander | Started | Last update | Next update due |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
         for incident in found[:50]:
             rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | SEV{incident.severity} | "
                         f"~{incident.channel_name} | @{self.chat.username(incident.commander_id)} | {when(incident.created_at, zone)} | "
-                        f"{when(incident.last_update_at, zone) if incident.last_update_at else '--'} |")
+                        f"{when(incident.last_update_at, zone)} | {when(updates.next_due(incident), zone)} |")
         more = f"\n_…and {len(found) - 50} more._" if len(found) > 50 else ""
         return Reply(f"**Active incidents ({len(found)})**\n" + "\n".join(rows) + more)
 

@@ -78,6 +78,8 @@ def test_severity_by_flag_by_command_and_shown_on_the_checklist(world, people, b
     assert posts_with(world, channel["id"], "changed the severity from SEV2 to **SEV1**")
     assert "SEV1" in checklist_text(world, channel["id"])
     assert "already SEV1" in command(alice, world, "/incident severity sev1", channel["id"])
+    listed = [row for row in command(alice, world, "/incident list").splitlines() if channel["name"] in row]
+    assert listed and "| SEV1 |" in listed[0] and listed[0].endswith("UTC |")  # and when the next update is due
 
 
 def test_the_start_dialog_has_a_severity(world, people):

@@ -248,3 +248,9 @@ def test_one_reminder_per_due_time_however_many_sweeps(db, chat, ctx):
     assert updates_flow.send_due_reminders(ctx) == 1
     assert updates_flow.send_due_reminders(ctx) == 0
     assert sum("is due since" in str(p["props"]) for p in chat.posts.values()) == 1
+
+
+def test_a_new_incident_owes_its_first_update_within_its_severitys_cadence(db, chat, ctx):
+    incident = flow.start_incident(ctx, alice, TEAM, "Checkout down", severity=1).incident
+    assert updates.next_due(incident) == incident.created_at + 15 * 60 * 1000
+    assert incidents.by_id(incident.id).cadence_seconds == 15 * 60
