@@ -21,7 +21,7 @@ from mmpy_bot.settings import Settings as MmpySettings
 from mmpy_bot.threadpool import ThreadPool
 
 from chat import startup
-from chat.context import ChatContext
+from chat.context import ChatContext, ChatPlugin
 from flows import updates as updates_flow
 from flows.timers import Timers
 from chat.events import IncidentEventHandler
@@ -29,7 +29,8 @@ from chat.gateway import Mattermost
 from chat.signing import Signer
 from chat.web import CallbackServer, CommandTokens
 from config.settings import Settings
-from chat.registry import ChatPlugin, collect
+
+from chat.registry import collect
 
 log = logging.getLogger("incident.bot")
 

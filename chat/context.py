@@ -8,7 +8,10 @@ from datetime import timezone, tzinfo
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from mmpy_bot import Plugin
+
 from chat.gateway import Mattermost, MattermostError
+from chat.registry import CommandRequest, Subcommand
 from chat.signing import Signer
 from config.settings import Settings
 from flows.context import FlowContext, Links
@@ -21,7 +24,6 @@ from services.errors import Invalid, NotFound
 if TYPE_CHECKING:
     from mmpy_bot.wrappers import WebHookEvent
 
-    from chat.registry import CommandRequest, Subcommand  # chat.registry imports this module
     from models import Incident
 
 log = logging.getLogger("incident.chat")
@@ -145,3 +147,13 @@ class ChatContext:
 
     def permalink(self, team_id: str, post_id: str) -> str:
         return self.flows.permalink(team_id, post_id)
+
+
+class ChatPlugin(Plugin):
+    """A plugin of this bot: given the chat context once the bot has logged in."""
+
+    chat: ChatContext
+
+    def attach(self, chat: ChatContext) -> None:
+        self.chat = chat
+        self.mm = chat.mm

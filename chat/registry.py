@@ -12,19 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from mmpy_bot import Plugin
 
-from chat.context import ChatContext
-
 _MARK = "__incident_subcommand__"
-
-
-class ChatPlugin(Plugin):
-    """A plugin of this bot: given the chat context once the bot has logged in."""
-
-    chat: ChatContext
-
-    def attach(self, chat: ChatContext) -> None:
-        self.chat = chat
-        self.mm = chat.mm
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from mmpy_bot import listen_webhook
 from chat.gateway import MattermostError, Upload
 from chat.options import Option, Options, WholeNumber, split_args
 from flows import backstage as backstage_flow
-from chat.registry import ChatPlugin, CommandRequest, Reply, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import safe

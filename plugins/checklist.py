@@ -6,7 +6,8 @@ import logging
 
 from mmpy_bot import listen_webhook
 
-from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import checklists as flow
 from chat.options import is_number, split_args
 from render import dialogs

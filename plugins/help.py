@@ -6,7 +6,8 @@ import re
 
 from mmpy_bot import listen_to
 
-from chat.registry import ChatPlugin, CommandRequest, Reply, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, subcommand
 from render import help as help_text
 
 

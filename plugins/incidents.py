@@ -15,7 +15,8 @@ from mmpy_bot import listen_to, listen_webhook
 
 from chat.events import listen_event
 from chat.gateway import MattermostError
-from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import incidents as flow
 from flows.incidents import Started
 from chat.options import Option, Options, WholeNumber, Words, split_args

@@ -20,7 +20,8 @@ from mmpy_bot import listen_to, listen_webhook
 from chat.gateway import MattermostError, Upload
 from chat.options import is_number
 from flows import updates as updates_flow
-from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from render import playbooks as view
 from render.callbacks import ConfirmPlaybookDelete, PlaybookDialog
 from render.text import inert, safe

@@ -13,7 +13,8 @@ from mmpy_bot import listen_webhook
 from chat.events import listen_event
 from chat.gateway import MattermostError
 from chat.startup import StartupError
-from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, UsageError
 from render import help as help_text
 from render.text import inert
 from services.errors import DomainError

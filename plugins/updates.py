@@ -11,7 +11,8 @@ import re
 
 from mmpy_bot import listen_webhook
 
-from chat.registry import ChatPlugin, CommandRequest, Reply, UsageError, subcommand
+from chat.context import ChatPlugin
+from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import updates as flow
 from render import dialogs
 from render.callbacks import UpdateDialog

@@ -11,7 +11,7 @@ import logging
 import tomllib
 from pathlib import Path
 
-from chat.registry import ChatPlugin
+from chat.context import ChatPlugin
 
 from chat.gateway import MattermostError
 
