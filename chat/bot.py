@@ -28,9 +28,8 @@ from chat.events import IncidentEventHandler
 from chat.gateway import Mattermost
 from chat.signing import Signer
 from chat.web import CallbackServer, CommandTokens
-from config.settings import Settings
-
 from chat.registry import collect
+from config.settings import Settings
 
 log = logging.getLogger("incident.bot")
 
