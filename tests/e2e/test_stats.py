@@ -49,7 +49,7 @@ def test_a_scripted_incident_gives_the_numbers_worked_out_by_hand(world, bot, al
     bob.driver.channels.remove_channel_member(channel["id"], bob.id)            # bob leaves: still involved
     wait_until(lambda: bot.log().count("websocket connected") >= 2, 20, bot.log)
 
-    command(alice, world, "/incident end", channel["id"])                        # bot post: ended (3)
+    command(alice, world, "/incident end", channel["id"])                        # bot posts: ended, retrospective (4)
 
     # the incident ran 2h 45m; item 1 was ticked 5 minutes in, item 2 at 1h 30m (times travelled)
     with bot_database(tmp_path):
@@ -61,17 +61,17 @@ def test_a_scripted_incident_gives_the_numbers_worked_out_by_hand(world, bot, al
         ChecklistItem.update(checked_at=STARTED + 90 * MIN).where(ChecklistItem.id == items["Roll back"].id).execute()
 
     text = command(alice, world, "/incident stats Checkout down")
-    # messages: 3 by the incident bot + 3 by alice + 1 by bob + 1 by deploybot = 8 (joins, leaves: system)
+    # messages: 4 by the incident bot + 3 by alice + 1 by bob + 1 by deploybot = 9 (joins, leaves: system)
     # members involved: alice (commander, posted, ticked) + bob (posted, ticked, left) = 2;
     #   carol only joined; the incident bot and deploybot are bots
-    assert "Members involved: **2** · Messages: **8**" in text, text
+    assert "Members involved: **2** · Messages: **9**" in text, text
     assert "Duration: **2h 45m** · 2024-03-01 15:30 IST – 2024-03-01 18:15 IST" in text, text
     assert "Status: **Ended** · Commander: @alice" in text
     assert "Channel: ~checkout-down" in text
     assert "Checklist: 2 of 3 items done" in text
 
     dm = alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"]
-                          and ev["data"]["post"].get("file_ids"))
+                          and ev["data"]["post"].get("file_ids") and "Members involved" in ev["data"]["post"]["message"])
     assert "Members involved: **2**" in dm["data"]["post"]["message"]
     png = alice.driver.files.get_file(dm["data"]["post"]["file_ids"][0]).content
     width, height = png_size(png)
