@@ -19,12 +19,10 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/python bot.py
 
-# No Mattermost server at hand: start the test double with a demo team, then the bot against it.
+# No Mattermost server at hand: the test double with a demo team, and the bot against it, on free
+# ports (8065 if free; DEMO_PORT=<port> insists on one). Prints the console command; Ctrl-C stops both.
 demo: setup
-	$(BIN)/python -m mmdouble --demo --port 8065 --write-env .demo.env & echo $$! > .demo.pid; \
-	trap 'kill $$(cat .demo.pid) 2>/dev/null; rm -f .demo.pid' EXIT INT TERM; \
-	for i in $$(seq 50); do [ -s .demo.env ] && break; sleep 0.1; done; \
-	set -a; . ./.demo.env; set +a; $(BIN)/python bot.py
+	$(BIN)/python -m mmdouble.demo
 
 # Unit, contract and end-to-end tests. Set TEST_DATABASE_URL=postgresql://... to add PostgreSQL.
 test: setup

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timezone, tzinfo
 
 from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlencode
 
 from mmpy_bot import Plugin
 
 from chat.gateway import Mattermost, MattermostError
 from chat.registry import CommandRequest, Subcommand
 from chat.signing import Signer
+from chat.web import ACTION_PATH, SECRET_PARAMETER
 from config.settings import Settings
 from flows.context import FlowContext, Links
 from render.callbacks import Callback
 from render.dates import user_zone
 from services import incidents
 from services.actor import Actor
-from services.errors import Invalid, NotFound
+from services.errors import Forbidden, Invalid, NotFound
 
 if TYPE_CHECKING:
     from mmpy_bot.wrappers import WebHookEvent
@@ -27,6 +30,14 @@ if TYPE_CHECKING:
     from models import Incident
 
 log = logging.getLogger("incident.chat")
+
+_MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
+
+
+def action_url(base_url: str, callback_secret: str) -> str:
+    """Where Mattermost sends clicks: with the callback secret in it when one is set."""
+    url = base_url + ACTION_PATH
+    return f"{url}?{urlencode({SECRET_PARAMETER: callback_secret})}" if callback_secret else url
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,9 @@ class ChatContext:
         self.base_url = settings.callback_base_url
         self.site_url = settings.mattermost.url.rstrip("/")
         self.emoji = settings.bot.trigger_emoji
-        self.flows = FlowContext(self.mm, Links(sign=self.signer.sign_context, action_url=self.base_url + "/hooks/action",
+        self.timeline_emoji = settings.bot.timeline_emoji
+        self.action_url = action_url(self.base_url, settings.bot.callback_secret)  # every button's (chat/web.py checks it)
+        self.flows = FlowContext(self.mm, Links(sign=self.signer.sign_context, action_url=self.action_url,
                                                 dialog_url=self.base_url + "/hooks/dialog", site_url=self.site_url),
                                  time_scale=settings.updates.time_scale)
 
@@ -120,8 +133,33 @@ class ChatContext:
         incident = incidents.by_id(getattr(signed, "incident_id", 0))
         if incident is None:
             raise NotFound("This incident no longer exists.")
-        return IncidentCallback(incident, self.actor(body.get("user_id", ""), incident.team_id), signed,
-                                body.get("submission") or {})
+        user_id = str(body.get("user_id") or "")
+        if getattr(signed, "kind", "") == "action" and not signed.for_user:
+            self._require_channel_reader(incident, user_id)
+        return IncidentCallback(incident, self.actor(user_id, incident.team_id), signed, body.get("submission") or {})
+
+    def _require_channel_reader(self, incident: Incident, user_id: str) -> None:
+        """The person a click names must be able to read the incident's channel.
+
+        Mattermost forwards a click on a post's button only from someone who may read the post's
+        channel, members and system admins (a non-member's click gets 403 there: contract recording
+        message_actions.json), and it does not say who clicked in any way the bot can verify. A click
+        naming anyone else did not come through Mattermost from that person. Buttons made for one
+        person (`for_user`: confirmations, prompts) are bound to that person already.
+        """
+        if _MATTERMOST_ID.fullmatch(user_id) and (self.mm.is_channel_member(incident.channel_id, user_id)
+                                                  or self._is_system_admin(user_id)):
+            return
+        log.warning("refused a click on incident %s naming someone who cannot read its channel", incident.id)
+        raise Forbidden("Only members of the incident's channel can use its buttons.")
+
+    def _is_system_admin(self, user_id: str) -> bool:
+        try:
+            return self.mm.is_system_admin(user_id)
+        except MattermostError as exc:
+            if exc.status in (400, 403, 404):  # no such person
+                return False
+            raise
 
     # ---- where -------------------------------------------------------------------------
     def here(self, request: CommandRequest) -> tuple[Incident, Actor]:

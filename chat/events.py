@@ -9,6 +9,7 @@ the event's JSON-string fields (`post`, `reaction`, `channel`, `mentions`) alrea
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -16,7 +17,9 @@ from typing import Any, Callable, TypeVar
 
 from mmpy_bot.event_handler import EventHandler
 
-from chat.websocket import ResilientWebsocket
+from chat import metrics
+from chat.logs import log_ids
+from chat.websocket import ConnectionState, ResilientWebsocket
 
 log = logging.getLogger("incident.events")
 
@@ -62,9 +65,11 @@ def claim_key(frame: dict[str, Any]) -> str | None:
 
 
 class IncidentEventHandler(EventHandler):
-    def __init__(self, *args: Any, heartbeat_seconds: float = 30.0, claim: Callable[[str], bool] = lambda key: True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, heartbeat_seconds: float = 30.0, claim: Callable[[str], bool] = lambda key: True,
+                 connection: ConnectionState | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.heartbeat_seconds = heartbeat_seconds
+        self.connection = connection or ConnectionState()  # what /readyz and /metrics read
         self.claim = claim
         self.listeners: dict[str, list[Listener]] = defaultdict(list)
         for plugin in self.plugin_manager.plugins:
@@ -77,7 +82,7 @@ class IncidentEventHandler(EventHandler):
         # Our websocket detects dead connections, backs off when reconnecting, and stops
         # at once on shutdown; mmpy-bot's passes neither heartbeat nor stop through.
         self.driver.options["websocket_kw_args"] = {"heartbeat": self.heartbeat_seconds}
-        self.driver.init_websocket(self._handle_event, websocket_cls=ResilientWebsocket)
+        self.driver.init_websocket(self._handle_event, websocket_cls=functools.partial(ResilientWebsocket, state=self.connection))
 
     async def _handle_event(self, data: str) -> None:
         try:
@@ -107,13 +112,30 @@ class IncidentEventHandler(EventHandler):
     def _claimed(self, key: str) -> bool:
         try:
             return self.claim(key)
-        except Exception:  # the database is away: better twice than never
+        except Exception as exc:  # the database is away: better twice than never
+            if metrics.is_database_error(exc):
+                metrics.database_error("event")
             log.exception("could not record event %s as handled", key)
             return True
 
     @staticmethod
     def _run(listener: Listener, event: dict[str, Any]) -> None:
         try:
-            listener(event)
-        except Exception:
+            with log_ids(**event_ids(event)):
+                listener(event)
+        except Exception as exc:
+            if metrics.is_database_error(exc):
+                metrics.database_error("event")
             log.exception("listener %s failed on %s", getattr(listener, "__qualname__", listener), event.get("event"))
+
+
+def event_ids(event: dict[str, Any]) -> dict[str, str]:
+    """The team, channel and user a decoded event is about, for the log lines its handling writes."""
+    data, broadcast = event.get("data") or {}, event.get("broadcast") or {}
+    inner: dict[str, Any] = next((data[key] for key in ("reaction", "post", "channel") if isinstance(data.get(key), dict)), {})
+    return {
+        "team_id": str(data.get("team_id") or broadcast.get("team_id") or inner.get("team_id") or ""),
+        "channel_id": str(data.get("channel_id") or broadcast.get("channel_id") or inner.get("channel_id")
+                          or (inner.get("id", "") if isinstance(data.get("channel"), dict) else "")),
+        "user_id": str(data.get("user_id") or inner.get("user_id") or broadcast.get("user_id") or ""),
+    }

@@ -13,12 +13,12 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import httpx
 
-from flows.port import ChatError
+from chat import metrics
+from flows.port import ChatError, Upload
 
 if TYPE_CHECKING:
     from mmpy_bot.driver import Driver
@@ -28,6 +28,7 @@ log = logging.getLogger("incident.mattermost")
 CACHE_SECONDS = 30.0
 MAX_CACHED = 10_000
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
+CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class MattermostError(ChatError):
@@ -68,12 +69,6 @@ class _TTLCache:
                 del self._values[key]
 
 
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    content: bytes | BinaryIO  # a file object is streamed, not read into memory
-
-
 class Mattermost:
     def __init__(self, driver: Driver, cache_seconds: float = CACHE_SECONDS) -> None:
         self._client: httpx.Client = driver.client.client
@@ -95,7 +90,9 @@ class Mattermost:
         try:
             response = self._client.request(method, self._base + path, json=json, params=params, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
+            metrics.api_called(method, path, 0)
             raise MattermostError(0, "network", f"Mattermost could not be reached: {exc}") from None
+        metrics.api_called(method, path, response.status_code)
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -196,6 +193,8 @@ class Mattermost:
         return self.call("GET", f"/channels/{channel_id}")
 
     def channel_by_name(self, team_id: str, name: str) -> dict[str, Any] | None:
+        if not CHANNEL_NAME.fullmatch(name):
+            return None  # no channel is called that; and text someone typed must not shape the request path
         try:
             return self.call("GET", f"/teams/{team_id}/channels/name/{name}", params={"include_deleted": "true"})
         except MattermostError as exc:

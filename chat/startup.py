@@ -85,8 +85,8 @@ def register_commands(mattermost: Mattermost, callback_base_url: str, tokens: Co
 
 
 def register_in_team(mattermost: Mattermost, team: dict[str, Any], callback_base_url: str, tokens: CommandTokens,
-                     remember: Callable[[str, str, str], None]) -> None:
-    """Create or update `/incident` in one team, and keep its token."""
+                     remember: Callable[[str, str, str], None]) -> str:
+    """Create or update `/incident` in one team, and keep its token (returned)."""
     wanted = command_spec(team["id"], callback_base_url)
     try:
         existing = next((c for c in mattermost.team_commands(team["id"]) if c.get("trigger") == TRIGGER and not c.get("delete_at")), None)
@@ -111,6 +111,29 @@ def register_in_team(mattermost: Mattermost, team: dict[str, Any], callback_base
         raise
     tokens.set(team["id"], command["token"])
     remember(team["id"], command["id"], command["token"])
+    return str(command["token"])
+
+
+def refresh_team(mattermost: Mattermost, team_id: str, callback_base_url: str, tokens: CommandTokens,
+                 remember: Callable[[str, str, str], None]) -> str | None:
+    """The team's /incident token as Mattermost has it now, after a request came with another.
+
+    A team admin may have regenerated it, or deleted the command (it is registered again). The
+    operator is told in the log that it changed; the token itself is never logged. None if
+    Mattermost could not say (the request is refused, the known token kept).
+    """
+    before = tokens.get(team_id)
+    try:
+        team = mattermost.team(team_id)
+        token = register_in_team(mattermost, team, callback_base_url, tokens, remember)
+    except (MattermostError, StartupError) as exc:
+        log.warning("a /%s request for team %s came with an unknown token, and Mattermost could not be asked for the current one: %s",
+                    TRIGGER, team_id, exc)
+        return None
+    if token != before:
+        log.warning("the /%s token of team %s was changed in Mattermost (regenerated, or the command made again); the new one "
+                    "is in use", TRIGGER, team.get("name") or team_id)
+    return token
 
 
 def check_callbacks_reachable(mattermost: Mattermost, team_id: str, callback_base_url: str) -> None:

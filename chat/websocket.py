@@ -14,6 +14,8 @@ import json
 import logging
 import random
 import ssl
+import threading
+import time
 from typing import Any, Awaitable, Callable
 
 import aiohttp
@@ -33,9 +35,61 @@ def backoff(attempt: int) -> float:
     return min(MAX_DELAY, FIRST_DELAY * 2**attempt) * random.uniform(0.5, 1.0)
 
 
+class ConnectionState:
+    """Whether the websocket is open, and how long it was down: read by `/readyz` and `/metrics`
+    on other threads while the websocket's loop writes it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._ever_connected = False
+        self._is_open = False
+        self._down_since: float | None = None  # None while connected, or before the first connection
+        self._down_before = 0.0  # seconds down in the outages that ended
+        self.reconnects = 0
+
+    def connected(self) -> None:
+        with self._lock:
+            if self._down_since is not None:
+                self._down_before += self._clock() - self._down_since
+                self._down_since = None
+            if self._ever_connected:
+                self.reconnects += 1
+            self._ever_connected = True
+            self._is_open = True
+
+    def lost(self) -> None:
+        with self._lock:
+            if self._is_open:
+                self._is_open = False
+                self._down_since = self._clock()
+
+    @property
+    def is_open(self) -> bool:
+        with self._lock:
+            return self._is_open
+
+    @property
+    def ever_connected(self) -> bool:
+        with self._lock:
+            return self._ever_connected
+
+    def down_for(self) -> float | None:
+        """Seconds since the connection was lost; None while it is open or before it first opened."""
+        with self._lock:
+            return None if self._down_since is None else self._clock() - self._down_since
+
+    def disconnected_seconds(self) -> float:
+        """Seconds down in all, since the first connection (the outage going on included)."""
+        with self._lock:
+            ongoing = 0.0 if self._down_since is None else self._clock() - self._down_since
+            return self._down_before + ongoing
+
+
 class ResilientWebsocket(Websocket):
-    def __init__(self, options: dict[str, Any], token: str) -> None:
+    def __init__(self, options: dict[str, Any], token: str, state: ConnectionState | None = None) -> None:
         super().__init__(options, token)
+        self.state = state or ConnectionState()
         self._alive = True  # not set again in connect(): a stop requested before it runs must hold
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -67,6 +121,7 @@ class ResilientWebsocket(Websocket):
                     async with session.ws_connect(url, ssl=context or True, **kwargs) as socket:
                         self._socket = socket
                         await asyncio.wait_for(self._authenticate_websocket(socket, event_handler), AUTH_TIMEOUT)
+                        self.state.connected()
                         log.info("websocket connected")
                         attempt = 0
                         await self._receive(socket, event_handler)
@@ -76,6 +131,7 @@ class ResilientWebsocket(Websocket):
                 log.exception("websocket failed")
             finally:
                 self._socket = None
+                self.state.lost()
             if not self._alive:
                 break
             delay = backoff(attempt)

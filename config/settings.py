@@ -41,8 +41,18 @@ class BotSettings:
     # listen address behind a proxy or in a container.
     public_url: str = ""
     signing_secret: str = _secret()
+    # When set, clicks are accepted only on URLs that carry it; Mattermost never shows those URLs to anyone.
+    callback_secret: str = _secret()
+    # Buttons and dialogs older than this are refused; a message gets fresh ones whenever it is re-rendered.
+    callback_max_age_days: float = 30.0
     trigger_emoji: str = "rotating_light"
+    # Reacting with it to a post in an incident channel puts the post on the incident's timeline.
+    timeline_emoji: str = "pushpin"
     log_level: str = "INFO"
+    # "text" for people, "json" for one JSON object per line (Loki, ELK).
+    log_format: str = "text"
+    # A separate port for /livez, /readyz and /metrics; 0 serves them on listen_port.
+    metrics_port: int = 0
     # Seconds without any websocket traffic before the connection is declared dead.
     heartbeat_seconds: float = 30.0
     # Threads for callbacks, and as many again for websocket events; each keeps one
@@ -200,12 +210,27 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"BOT_LISTEN_PORT must be between 1 and 65535, not {settings.bot.listen_port}")
     if settings.bot.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"BOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {settings.bot.log_level!r}")
+    if settings.bot.log_format.lower() not in ("text", "json"):
+        raise SettingsError(f"BOT_LOG_FORMAT must be text or json, not {settings.bot.log_format!r}")
+    if not 0 <= settings.bot.metrics_port < 65536 or settings.bot.metrics_port == settings.bot.listen_port:
+        raise SettingsError(f"BOT_METRICS_PORT must be 0 (the callback port) or another port up to 65535, not {settings.bot.metrics_port}")
     if settings.bot.heartbeat_seconds < 1:
         raise SettingsError("BOT_HEARTBEAT_SECONDS must be at least 1")
+    if settings.bot.callback_secret and not re.fullmatch(r"[A-Za-z0-9_~.\-]{16,256}", settings.bot.callback_secret):
+        raise SettingsError(
+            "BOT_CALLBACK_SECRET must be 16 to 256 letters, digits or _ ~ . - (it goes into a URL); make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if not 0 < settings.bot.callback_max_age_days <= 3650:
+        raise SettingsError(f"BOT_CALLBACK_MAX_AGE_DAYS must be more than 0 and at most 3650, not {settings.bot.callback_max_age_days}")
     if settings.bot.startup_attempts < 1:
         raise SettingsError("BOT_STARTUP_ATTEMPTS must be at least 1")
     if not 2 <= settings.bot.worker_threads <= 256:
         raise SettingsError("BOT_WORKER_THREADS must be between 2 and 256")
+    if not re.fullmatch(r"[a-z0-9_+\-]{1,64}", settings.bot.timeline_emoji) or settings.bot.timeline_emoji == settings.bot.trigger_emoji:
+        raise SettingsError(
+            f"BOT_TIMELINE_EMOJI must be an emoji name such as pushpin (no colons), other than the trigger emoji, not {settings.bot.timeline_emoji!r}"
+        )
     if not re.fullmatch(r"[a-z0-9_+\-]{1,64}", settings.bot.trigger_emoji):
         raise SettingsError(
             f"BOT_TRIGGER_EMOJI must be an emoji name such as rotating_light (no colons), not {settings.bot.trigger_emoji!r}"

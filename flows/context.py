@@ -12,6 +12,7 @@ from render import checklist as checklist_view
 from render import updates as updates_view
 from services import checklists, incidents, updates
 
+from . import assignments as assignments_flow
 from .message_sync import MessageSync
 from .locks import IncidentLocks
 from .port import ChatError, ChatPort
@@ -39,11 +40,14 @@ class FlowContext:
         self.locks = IncidentLocks()
         self.checklists = MessageSync(self._publish, name="checklist")
         self.announcements = MessageSync(self._publish_announcement, name="announcement", race_window=0)
+        # the DMs telling people an item is theirs, redrawn when their item changes
+        self.assignment_dms = MessageSync(self._publish_assignment_dms, name="assignment-dm", race_window=0)
         self._remind_at: Callable[[int], None] = lambda due_at: None
 
     def stop(self) -> None:
         self.checklists.stop()
         self.announcements.stop()
+        self.assignment_dms.stop()
 
     # ---- time ----------------------------------------------------------------------------
     def now(self) -> int:
@@ -105,7 +109,12 @@ class FlowContext:
 
     def checklist_message(self, incident: Incident) -> dict[str, Any]:
         return checklist_view.checklist_message(incident, checklists.checklists_of(incident), self.username,
-                                                self.links.sign, self.links.action_url, next_due=updates.next_due(incident))
+                                                self.links.sign, self.links.action_url, next_due=updates.next_due(incident),
+                                                owners=assignments_flow.owners(self, incident), now=self.now())
+
+    def _publish_assignment_dms(self, incident_id: int) -> None:
+        with self.locks.hold(incident_id):
+            assignments_flow.refresh_dms(self, incident_id)
 
     def _publish(self, incident_id: int) -> None:
         """The synchronizer's one job: the message shows the incident as stored now."""

@@ -13,6 +13,8 @@ from services import incidents, naming, updates
 from services.actor import Actor
 from services.errors import Conflict, DomainError, Invalid
 
+from . import assignments as assignments_flow
+from . import record as record_flow
 from . import updates as updates_flow
 from .context import FlowContext
 from .port import ChatError
@@ -59,8 +61,10 @@ def start_incident(ctx: FlowContext, actor: Actor, team_id: str, name: str, *, p
         # the incident exists; say so rather than invite a second one with a retry
         log.warning("incident %s started but its messages could not be posted: %s", incident.id, exc)
         updates_flow.started(ctx, incident)
+        assignments_flow.started(ctx, incident)
         return Started(incident, announced=False)
     updates_flow.started(ctx, incident)
+    assignments_flow.started(ctx, incident)
     return Started(incident, announced=True)
 
 
@@ -107,6 +111,7 @@ def end_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Incident
     with ctx.locks.hold(incident.id):
         # a restart may have come in between: its channel stays open
         if not incidents.reload(ended).is_active:
+            record_flow.post_retrospective(ctx, ended)  # while the channel still takes posts
             try:
                 ctx.chat.archive_channel(ended.channel_id)
             except ChatError as exc:
@@ -145,7 +150,13 @@ def hand_over(ctx: FlowContext, actor: Actor, incident: Incident, user: dict[str
     """Make `user` (a Mattermost user) the commander; they must be in the channel."""
     changed = incidents.change_commander(actor, incident, user["id"], new_username=user["username"],
                                          new_user_is_member=ctx.chat.is_channel_member(incident.channel_id, user["id"]))
-    ctx.chat.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
+    # The record is what was asked for, and it stands: the rules may refuse a hand-over, so the
+    # channel can only be told after it, and an ended incident's archived channel takes no posts.
+    # Telling the channel is best effort; failing it must not report a change that was made as failed.
+    try:
+        ctx.chat.post(incident.channel_id, f"@{actor.username} handed command of this incident to @{user['username']}.")
+    except ChatError as exc:
+        log.warning("incident %s has a new commander, but its channel could not be told: %s", incident.id, exc.message)
     ctx.checklists.changed(changed.id, wait=True)
     ctx.announcements.changed(changed.id)
     return changed
@@ -179,6 +190,7 @@ def follow_channel(ctx: FlowContext, incident: Incident) -> None:
         log.info("incident %s ended because its channel was archived", incident.id)
     ctx.checklists.changed(ended.id)
     updates_flow.ended(ctx, ended)
+    record_flow.send_retrospective(ctx, ended, ended.commander_id)  # the channel takes no posts now
 
 
 def catch_up(ctx: FlowContext) -> None:

@@ -6,7 +6,8 @@ fake. Flows never import the chat layer: they see Mattermost only through this p
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol, Sequence
 
 
 class ChatError(Exception):
@@ -17,6 +18,14 @@ class ChatError(Exception):
         self.status = status
         self.error_id = error_id
         self.message = message
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to attach to a post."""
+
+    name: str
+    content: bytes | BinaryIO  # a file object is streamed, not read into memory
 
 
 class ChatPort(Protocol):
@@ -52,6 +61,11 @@ class ChatPort(Protocol):
              file_ids: list[str] | None = None) -> dict[str, Any]: ...
 
     def get_post(self, post_id: str) -> dict[str, Any]: ...
+
+    def upload(self, channel_id: str, upload: Upload) -> dict[str, Any]: ...
+
+    def direct_message(self, user_id: str, message: str, props: dict[str, Any] | None = None,
+                       uploads: Sequence[Upload] = ()) -> dict[str, Any]: ...
 
     def patch_post(self, post_id: str, message: str | None = None,
                    props: dict[str, Any] | None = None) -> dict[str, Any]: ...

@@ -23,7 +23,10 @@ log = logging.getLogger("incident.flows.updates")
 def change_severity(ctx: FlowContext, actor: Actor, incident: Incident, level: int) -> Incident:
     before = incident.severity
     changed = updates.change_severity(actor, incident, level)
-    ctx.chat.post(changed.channel_id, f"@{actor.username} changed the severity from SEV{before} to **SEV{level}**.")
+    try:  # the change is recorded; an ended incident's archived channel takes no posts, which must not report it as failed
+        ctx.chat.post(changed.channel_id, f"@{actor.username} changed the severity from SEV{before} to **SEV{level}**.")
+    except ChatError as exc:
+        log.warning("incident %s has a new severity, but its channel could not be told: %s", incident.id, exc.message)
     _shown(ctx, changed)
     return changed
 

@@ -78,7 +78,15 @@ class Console:
         for element in inner.get("elements", []):
             options = element.get("options") or []
             hint = " / ".join(o["value"] for o in options)
+            if element.get("data_source") == "users":
+                hint = "a username"
             value = input(f"{element['display_name']}{' [' + hint + ']' if hint else ''} ({element.get('default', '')}): ").strip()
+            if value and element.get("data_source") == "users":
+                try:  # the web app's picker submits the chosen user's id
+                    value = self.user.pick_user(value)
+                except LookupError as exc:
+                    print(f"-- {exc}")
+                    value = ""
             answers[element["name"]] = value or element.get("default", "")
         status, body = self.user.submit_dialog(dialog, answers, channel_id=self.channel["id"], team_id=self.team["id"])
         print(f"-- submitted: {status} {json.dumps(body) if body else ''}")

@@ -59,6 +59,7 @@ MESSAGES = {
     "model.command.is_valid.url_http.app_error": "Invalid URL. Must be a valid URL and start with http:// or https://.",
     "model.command.is_valid.method.app_error": "Invalid method.",
     "app.command.getcommand.app_error": "Unable to get command.",
+    "store.sql_command.save.get.app_error": "Unable to get the command.",
     "app.command_webhook.get.missing": "Unable to find the webhook.",
     "app.command_webhook.try_use.invalid": "Invalid webhook.",
     "interactive_message.decode_trigger_id.base64_decode_failed": "Failed to decode base64 for trigger ID for interactive dialog.",
@@ -69,6 +70,7 @@ MESSAGES = {
     "api.file.upload_file.incorrect_number_of_files.app_error": "Unable to upload files. Incorrect number of files specified.",
     "app.file_info.get.app_error": "Unable to get the file info.",
     "api.user.update_user_roles.invalid": "Invalid roles.",
+    "api.user.autocomplete_users.missing_team_id.app_error": "Team id parameter is required to autocomplete by channel.",
 }
 
 

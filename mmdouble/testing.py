@@ -159,6 +159,15 @@ class SimUser:
             self._context = {"channel_id": post["channel_id"], "team_id": self._team_of(post["channel_id"])}
         return self._raw("POST", f"/posts/{post_id}/actions/{action_id}", body)
 
+    def pick_user(self, username: str) -> str:
+        """What a dialog's user picker (`data_source: users`) submits for `username`: the id of
+        the user chosen among those the web app's autocomplete offers as one types the name."""
+        offered = self.driver.users.autocomplete_users(params={"name": username})["users"]
+        chosen = [u for u in offered if u["username"] == username.lstrip("@")]
+        if not chosen:
+            raise LookupError(f"the user picker offers no @{username.lstrip('@')}: {[u['username'] for u in offered]}")
+        return chosen[0]["id"]
+
     def submit_dialog(self, dialog, submission: dict, cancelled=False, channel_id=None, team_id=None):
         """`dialog` is an open_dialog event, its decoded data["dialog"], or that payload's "dialog"."""
         if isinstance(dialog, dict) and dialog.get("event") == "open_dialog":

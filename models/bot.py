@@ -70,6 +70,13 @@ def command_token(team_id: str) -> str | None:
     return row.token if row else None
 
 
+def contexts_timed_since() -> int:
+    """When (ms) the bot first signed buttons and dialogs with their issue time: recorded at the first
+    start of a version that does, and kept. Older ones carry no time and count as made then."""
+    BotState.insert(key="contexts_timed_since", value=str(now_ms())).on_conflict_ignore().execute()
+    return int(BotState.get_by_id("contexts_timed_since").value)
+
+
 def signing_secret() -> str:
     """The secret that signs buttons and dialogs: made once, then shared by every replica."""
     BotState.insert(key="signing_secret", value=secrets.token_hex(32)).on_conflict_ignore().execute()

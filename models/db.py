@@ -9,8 +9,11 @@ Times are stored everywhere as integer milliseconds since the Unix epoch, UTC
 """
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from contextlib import contextmanager
+from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
 import peewee
@@ -18,6 +21,7 @@ from playhouse.db_url import parse as parse_db_url
 from playhouse.shortcuts import ReconnectMixin
 
 db = peewee.DatabaseProxy()
+log = logging.getLogger("incident.db")
 
 # How long a SQLite writer waits for another writer before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -128,6 +132,70 @@ def connect(database_url: str | None, sqlite_path: str) -> peewee.Database:
     database = make_database(database_url, sqlite_path)
     db.initialize(database)
     return database
+
+
+# ---- the database is away: reconnect, try once more, then say so ---------------------------------
+# What peewee raises when the server cannot be reached, restarts, drops the connection, or (SQLite)
+# stays locked past the busy timeout. Errors in what was asked (IntegrityError, DataError) are not these.
+UNAVAILABLE_ERRORS = (peewee.OperationalError, peewee.InterfaceError)
+RECONNECT_SECONDS = 2.0  # how long one unit of work waits for the database to come back
+_RECONNECT_STEP = 0.2
+T = TypeVar("T")
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer, even after a reconnect and one more try."""
+
+
+def _drop_connection() -> None:
+    try:
+        db.close()
+    except Exception:  # a dead connection may fail to close, or still think it is in a transaction
+        db.dispose()
+
+
+def reconnect(wait_seconds: float = RECONNECT_SECONDS) -> bool:
+    """Replace this thread's connection by one that answers; False if none does within `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        _drop_connection()
+        try:
+            db.connect(reuse_if_open=True)
+            db.execute_sql("SELECT 1")
+            return True
+        except UNAVAILABLE_ERRORS:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _drop_connection()
+                return False
+            time.sleep(min(_RECONNECT_STEP, left))
+
+
+def with_reconnect(work: Callable[[], T], wait_seconds: float = RECONNECT_SECONDS) -> T:
+    """`work()`; if the database fails under it, reconnect (waiting up to `wait_seconds`) and run it
+    once more; `DatabaseUnavailable` if that fails too.
+
+    The transaction that failed was rolled back (`ReconnectingPostgresqlDatabase` replays only single
+    statements outside transactions); what the first run committed before it stays. So only work
+    that may run twice belongs here: a handler whose flows check the state they change (a tick of
+    a ticked item, an end of an ended incident are answered as such, not applied twice).
+    """
+    try:
+        return work()
+    except UNAVAILABLE_ERRORS as exc:
+        log.warning("the database failed (%s); reconnecting to try once more", _one_line(exc))
+    if not reconnect(wait_seconds):
+        raise DatabaseUnavailable(f"no answer within {wait_seconds:g} s") from None
+    try:
+        return work()
+    except UNAVAILABLE_ERRORS as exc:
+        _drop_connection()
+        raise DatabaseUnavailable(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def is_postgres() -> bool:

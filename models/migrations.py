@@ -28,6 +28,8 @@ from .clock import now_ms
 from .db import db
 from .fields import IdField
 from .incidents import NAME_MAX, SEARCH_KEY_MAX, Checklist, ChecklistItem, Incident, TimelineEvent, search_key
+from .record import FollowUp, PinnedPost
+from .assignments import AssignmentMessage, IncidentRole, ItemAssignment
 from .updates import PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder
 from .playbooks import (
     Playbook,
@@ -58,9 +60,15 @@ ALL_MODELS = [
     UpdateReminder,
     PlaybookUpdates,
     TeamBroadcast,
+    PinnedPost,
+    FollowUp,
+    ItemAssignment,
+    AssignmentMessage,
+    IncidentRole,
 ]
 # Tables that later migrations create; migration 1 must not.
-LATER_TABLES = {HandledEvent, StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast}
+LATER_TABLES = {HandledEvent, StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast, PinnedPost, FollowUp,
+                ItemAssignment, AssignmentMessage, IncidentRole}
 
 
 class _IncidentV1(peewee.Model):
@@ -148,11 +156,23 @@ def _add_status_updates_v4(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast], safe=True)
 
 
+def _add_record_v5(migrator: SchemaMigrator) -> None:
+    migrator.database.create_tables([PinnedPost, FollowUp], safe=True)
+
+
+def _add_assignments_v6(migrator: SchemaMigrator) -> None:
+    """Item owners and deadlines, the DMs about them, roles: new tables only (checklist items
+    themselves are unchanged)."""
+    migrator.database.create_tables([ItemAssignment, AssignmentMessage, IncidentRole], safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
     Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
     Migration(3, "handled_event: replicas act on each event once", _create_handled_events_v3),
     Migration(4, "severity, status updates, reminders, broadcast channels", _add_status_updates_v4),
+    Migration(5, "pinned posts and follow-ups", _add_record_v5),
+    Migration(6, "item owners and deadlines, their DMs, incident roles", _add_assignments_v6),
 ]
 
 

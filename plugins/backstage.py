@@ -29,7 +29,7 @@ from chat.registry import CommandRequest, Reply, subcommand
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import safe
-from services import backstage, incidents, metrics, permissions
+from services import backstage, incidents, metrics, permissions, record
 from services.backstage import Filters
 from services.errors import Invalid
 
@@ -108,9 +108,10 @@ class Backstage(ChatPlugin):
         if commander_name is None and filters.commander_id:
             commander_name = self.chat.username(filters.commander_id)
         text = view.backstage_list(page, filters, zone=self.chat.zone(user_id), username=self.chat.username,
+                                   open_followups=record.open_followups([i.id for i in page.incidents]),
                                    commander_name=commander_name)
         buttons = view.paging_buttons(page, filters, user_id, team_id, self.chat.signer.sign_context,
-                                      self.chat.base_url + "/hooks/action")
+                                      self.chat.action_url)
         return text, buttons
 
     @listen_webhook(r"^action:backstage_page$")

@@ -24,7 +24,7 @@ from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render.dates import when
 from render.text import inert, safe
-from services import checklists, incidents, permissions, playbooks, updates
+from services import checklists, incidents, permissions, playbooks, record, updates
 from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.incidents")
@@ -83,8 +83,12 @@ class Incidents(ChatPlugin):
             return {}
         state, form, actor, team_id = submitted
         body = event.body
+        chosen = str(form.get("playbook") or "")
+        # the menu's values are playbook ids; a crafted submission may send anything
+        if chosen and not re.fullmatch(r"[0-9]{1,9}", chosen):
+            return {"errors": {"playbook": "Choose a playbook from the list."}}
         try:
-            playbook = playbooks.get_playbook(actor, int(form["playbook"])) if form.get("playbook") else None
+            playbook = playbooks.get_playbook(actor, int(chosen)) if chosen else None
             visibility = form.get("visibility") or "playbook"
             private = None if visibility == "playbook" else visibility == "private"
             severity = updates.parse_severity(str(form["severity"])) if form.get("severity") else None
@@ -121,7 +125,7 @@ class Incidents(ChatPlugin):
         props = {"attachments": [{
             "text": "Start an incident from this post?",
             "actions": [{"id": "startincident", "name": "Start incident", "type": "button", "style": "primary",
-                         "integration": {"url": self.chat.base_url + "/hooks/action", "context": context}}],
+                         "integration": {"url": self.chat.action_url, "context": context}}],
         }]}
         self.mm.ephemeral(post["channel_id"], reaction["user_id"], "", props=props)
 
@@ -182,7 +186,7 @@ class Incidents(ChatPlugin):
                                               run=incidents.restarts(incident)))
         props = {"attachments": [{"text": f"End **{safe(incident.name)}** and archive ~{incident.channel_name}?",
                                   "actions": [{"id": "endconfirm", "name": "Yes, end it", "type": "button", "style": "danger",
-                                               "integration": {"url": self.chat.base_url + "/hooks/action", "context": confirm}}]}]}
+                                               "integration": {"url": self.chat.action_url, "context": confirm}}]}]}
         self.mm.ephemeral(incident.channel_id, event.body.get("user_id", ""), "", props=props)
         return {}
 
@@ -252,6 +256,9 @@ class Incidents(ChatPlugin):
                  self.update_status(incident, zone)]
         if incident.broadcast_problem:
             lines.append(f"Broadcast channel: {inert(incident.broadcast_problem)}")
+        open_followups = record.open_followups([incident.id]).get(incident.id, 0)
+        if open_followups:
+            lines.append(f"Open follow-ups: {open_followups} (`/incident followups`)")
         if incident.playbook_id is not None:
             lines.append(self.playbook_origin(actor, incident))
         for checklist, items in lists:

@@ -112,7 +112,7 @@ class Playbooks(ChatPlugin):
         }
 
     def action_url(self) -> str:
-        return self.chat.base_url + "/hooks/action"
+        return self.chat.action_url
 
     # ---- routing --------------------------------------------------------------------------
     @subcommand("playbook", usage=PLAYBOOK_USAGE, order=20,

@@ -52,7 +52,9 @@ def filters_from_context(data: dict, page: int) -> Filters:
 
 
 def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Callable[[str], str],
-                   commander_name: str | None) -> str:
+                   commander_name: str | None, open_followups: dict[int, int] | None = None) -> str:
+    """`open_followups`: incident id -> follow-ups not done yet."""
+    open_followups = open_followups or {}
     heading = f"#### Incidents — {describe_filters(filters, commander_name)}"
     if page.past_end:
         return (f"{heading}\nPage {page.number} is past the end: there are {page.total} matching incidents "
@@ -61,13 +63,14 @@ def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Call
         return f"{heading}\nNo incidents you can see match."
     last = page.first_index + len(page.incidents) - 1
     rows = [heading, f"{page.first_index}–{last} of {page.total} · page {page.number} of {page.pages}", "",
-            "| Name | Severity | Status | Start | End | Commander |", "| --- | --- | --- | --- | --- | --- |"]
+            "| Name | Severity | Status | Start | End | Commander | Open follow-ups |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for incident in page.incidents:
         status = "Ongoing" if incident.is_active else "Ended"
         end = "--" if incident.is_active else when(incident.ended_at, zone)
         lock = " :lock:" if incident.is_private else ""
         rows.append(f"| {safe(incident.name)}{lock} | SEV{incident.severity} | {status} | {when(incident.created_at, zone)} | {end} | "
-                    f"@{username(incident.commander_id)} |")
+                    f"@{username(incident.commander_id)} | {open_followups.get(incident.id, 0) or '--'} |")
     return "\n".join(rows)
 
 
@@ -116,15 +119,25 @@ def csv_header() -> str:
     return out.getvalue()
 
 
+# A spreadsheet runs a cell that starts like a formula (`=HYPERLINK(...)`, `@SUM`, `+cmd|...`);
+# OWASP's CSV injection advice: start such cells with a single quote, which shows the text as typed.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The cell's text, with a leading `'` if a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def csv_rows(posts: Iterable[dict], user: Callable[[str], dict]) -> str:
-    """CSV lines (RFC 4180 quoting, CRLF) for these posts, in the order given."""
+    """CSV lines (RFC 4180 quoting, CRLF) for these posts, in the order given; no cell is a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     for post in posts:
         author = user(post.get("user_id") or "") or {}
-        writer.writerow([
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in (
             csv_time(post.get("create_at") or 0), post.get("user_id") or "", author.get("email", ""),
             "bot" if author.get("is_bot") else "user", author.get("username", ""), post.get("id") or "",
             post.get("root_id") or "", post.get("message") or "", post.get("type") or "",
-        ])
+        )])
     return out.getvalue()

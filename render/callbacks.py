@@ -8,11 +8,16 @@ the bot, or if it was made for another person) and hands it to the handler for i
 Messages posted before the names were spelled out carry one-letter keys (`{"a": "tick",
 "i": 7, "it": 31, "c": true, "v": 4}`); each class's `legacy` reads those, so old buttons
 keep working.
+
+Every payload carries the time it was made (`issued_at`, signed with the rest), so a button
+lifted from an old message stops working after a while (`chat/web.py`); a message gets fresh
+buttons whenever it is rendered again. Payloads from before that have `issued_at` 0.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -27,10 +32,12 @@ class Callback:
     legacy: ClassVar[dict[str, str]] = {}  # one-letter key of older messages -> field
 
     for_user: str = ""  # when set, only this person may use it
+    # when it was signed, in Unix seconds (0: before payloads carried it); not part of what it means
+    issued_at: int = dataclasses.field(default=0, compare=False)
 
     def payload(self) -> dict[str, Any]:
-        """The fields to sign, under readable names."""
-        return {NAME: self.name, **dataclasses.asdict(self)}
+        """The fields to sign, under readable names; made now unless it says when."""
+        return {NAME: self.name, **dataclasses.asdict(self), "issued_at": self.issued_at or int(time.time())}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "Callback":
@@ -125,6 +132,34 @@ class SnoozeReminder(Callback):
     due_at: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class FollowupDone(Callback):
+    """*Done* beside a follow-up in `/incident followups`."""
+
+    kind, name = "action", "followup_done"
+    incident_id: int
+    number: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskAssign(Callback):
+    """*Assign…* on the checklist message: opens the assign dialog."""
+
+    kind, name = "action", "assign_ask"
+    incident_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TickAssigned(Callback):
+    """*Done* on an item's DM (`surface` "dm") or on a to-do list ("todo": ephemeral, "todo_dm": a DM post)."""
+
+    kind, name = "action", "tick_assigned"
+    not_yours = "This button was for someone else; `/incident todo` lists your own items."
+    incident_id: int
+    item_id: int
+    surface: str = "dm"
+
+
 # ---- dialogs ---------------------------------------------------------------------------------
 # Mattermost shows a dialog, state included, to the one person it was opened for, so the state
 # alone proves nothing about who submits it: every dialog is bound to that person.
@@ -167,10 +202,18 @@ class UpdateDialog(Callback):
     incident_id: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class AssignDialog(Callback):
+    kind, name = "dialog", "assign"
+    not_yours = NOT_YOUR_DIALOG
+    incident_id: int
+
+
 KNOWN: dict[tuple[str, str], type[Callback]] = {
     (cls.kind, cls.name): cls
     for cls in (TickItem, EditChecklist, AskEnd, ConfirmEnd, StartFromPost, ConfirmPlaybookDelete, BackstagePage,
-                PostUpdate, SnoozeReminder, StartDialog, ChecklistDialog, PlaybookDialog, UpdateDialog)
+                PostUpdate, SnoozeReminder, FollowupDone, AskAssign, TickAssigned, StartDialog, ChecklistDialog, PlaybookDialog,
+                UpdateDialog, AssignDialog)
 }
 
 

@@ -24,9 +24,35 @@ OPEN = "#bc4c00"
 _lock = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
 
 
+MISSING = "\u25a1"  # a white square, as the font would draw a glyph it lacks
+_covered: frozenset[int] | None = None
+
+
+def _font_covers() -> frozenset[int]:
+    """The code points the chart's font (matplotlib's default, DejaVu Sans) can draw."""
+    global _covered
+    if _covered is None:
+        from matplotlib import font_manager, ft2font
+
+        path = font_manager.findfont(font_manager.FontProperties())
+        _covered = frozenset(ft2font.FT2Font(path).get_charmap())
+    return _covered
+
+
+def drawable(text: str) -> str:
+    """The text with what the font cannot draw (emoji, CJK...) shown as a square.
+
+    Matplotlib draws the same square, but warns once per missing glyph per drawing: hundreds of
+    log lines a day for charts of checklists written with emoji. Asking the font first draws the
+    same picture with no warning, and needs no change to the process-wide warning filters.
+    """
+    covered = _font_covers()
+    return "".join(c if ord(c) in covered else MISSING for c in text)
+
+
 def _literal(text: str) -> str:
-    """Matplotlib reads "$...$" as math (and fails on bad math): show people's text as typed."""
-    return text.replace("$", r"\$")
+    """People's text as typed: drawable, and "$...$" not read as math (bad math fails the chart)."""
+    return drawable(text).replace("$", r"\$")
 
 
 def _label(item: ItemCompletion) -> str:

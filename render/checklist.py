@@ -8,9 +8,10 @@ state makes a repeated click harmless.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Mapping
 
-from render.callbacks import AskEnd, Callback, EditChecklist, TickItem
+from render.assignments import Owner, is_overdue, owner_suffix
+from render.callbacks import AskAssign, AskEnd, Callback, EditChecklist, TickItem
 from render.text import safe
 
 GREEN = "#3DB887"
@@ -37,9 +38,12 @@ def progress(checklists) -> tuple[int, int]:
 
 
 def checklist_message(incident, checklists, usernames: Callable[[str], str], sign: Callable[[dict], dict],
-                      action_url: str, next_due: int | None = None) -> dict:
+                      action_url: str, next_due: int | None = None, owners: Mapping[int, Owner] | None = None,
+                      now: int = 0) -> dict:
     """`{"message", "props"}` for the incident's checklist post; `next_due`: when the next
-    status update is due (None: no reminder)."""
+    status update is due (None: no reminder); `owners`: item id -> who has it and by when
+    (`now` tells which deadlines have passed)."""
+    owners = owners or {}
 
     def button(action_id: str, name: str, context: Callback, style: str = "default") -> dict:
         return {"id": action_id, "name": name, "type": "button", "style": style,
@@ -57,7 +61,7 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
                 who = usernames(item.checked_by) if item.checked_by else "someone"
                 lines.append(f"{number} ~~{safe(item.title)}~~ — @{who} at {_when(item.checked_at)}")
             else:
-                lines.append(f"{number} {safe(item.title)}")
+                lines.append(f"{number} {safe(item.title)}{owner_suffix(owners.get(item.id), now)}")
             if active:
                 context = TickItem(incident_id=incident.id, item_id=item.id, checked=not item.is_checked,
                                    seen_version=incident.version)
@@ -74,14 +78,17 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
             "actions": actions,
         })
     done, total = progress(checklists)
+    overdue = sum(1 for _, items in checklists for item in items if not item.is_checked and is_overdue(owners.get(item.id), now))
     footer = {
         "fallback": f"Commander @{usernames(incident.commander_id)}",
         "color": GREY,
         "text": f"Commander: @{usernames(incident.commander_id)} · SEV{incident.severity} · Progress {done}/{total}"
                 + (f" · Last update {_when(incident.last_update_at)}" if incident.last_update_at else "")
                 + (f" · Next update due {_when(next_due)}" if active and next_due else "")
+                + (f" · ⚠️ {overdue} overdue" if active and overdue else "")
                 + ("" if active else " · **Ended**"),
         "actions": [button("editchecklist", "Edit checklist", EditChecklist(incident_id=incident.id)),
+                    button("assignitem", "Assign…", AskAssign(incident_id=incident.id)),
                     button("endincident", "End incident", AskEnd(incident_id=incident.id), "danger")] if active else [],
     }
     attachments.append(footer)

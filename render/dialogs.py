@@ -65,3 +65,18 @@ def edit_checklist(state: str, checklists) -> dict:
     ]
     return {"callback_id": "checklist_edit", "title": "Edit checklist", "submit_label": "Apply",
             "notify_on_cancel": False, "state": state, "elements": elements}
+
+
+def assign_item(state: str, checklists, forms: str) -> dict:
+    """The *Assign…* dialog: an open item, a person (Mattermost's own user picker) and a deadline."""
+    items = [{"text": f"{c.position + 1}.{i.position + 1} {' '.join(i.title.split())}"[:80], "value": str(i.id)}
+             for c, its in checklists for i in its if not i.is_checked]
+    elements = [
+        {"display_name": "Item", "name": "item", "type": "select", "options": items},
+        {"display_name": "Person", "name": "person", "type": "select", "data_source": "users",
+         "help_text": "Someone in the incident channel."},
+        {"display_name": "Due", "name": "due", "type": "text", "optional": True, "max_length": 40,
+         "placeholder": "30m, 2h, 14:00, 2026-12-03 09:00", "help_text": f"Empty: the deadline stays. {forms}"[:150]},
+    ]
+    return {"callback_id": "assign", "title": "Assign an item", "submit_label": "Assign", "notify_on_cancel": False,
+            "state": state, "elements": elements}

@@ -1,6 +1,7 @@
 """Checklist rules shared by incidents and playbooks: limits, item text, numbering."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .errors import Invalid
@@ -19,6 +20,56 @@ class ChecklistSpec:
 
     title: str
     items: list[str] = field(default_factory=list)
+
+
+ROLE_MAX = 32
+_ROLE = re.compile(r"[a-z][a-z0-9-]{0,%d}" % (ROLE_MAX - 1))
+# a playbook item's owner, by role: `[comms] Update the status page` (one word in brackets)
+_LEADING_ROLE = re.compile(r"\[([^\]\s]*)\]\s+(\S.*)")
+# and its deadline after the start: `... +30m` (a last word of + digits and letters)
+_TRAILING_OFFSET = re.compile(r"(.*\S)\s+\+(\d+)([a-z]+)")
+_OFFSET_UNITS = {"m": 60, "h": 3600, "d": 86400}
+OFFSET_MAX = 7 * 86400
+ROLE_RULE = "a role is one word of lowercase letters, digits and dashes that starts with a letter, such as comms"
+
+
+@dataclass(frozen=True)
+class ItemMarkup:
+    """A playbook item as written, split: its title, the role that gets it, when it is due."""
+
+    title: str
+    role: str | None = None
+    due_offset: int | None = None  # seconds after the incident starts
+
+
+def clean_role(text: str) -> str:
+    """A role's name as stored: `Comms` and `comms` are one role."""
+    word = text.strip().lower()
+    if not _ROLE.fullmatch(word):
+        raise Invalid(f"{' '.join(text.split())[:40]!r} is not a role name: {ROLE_RULE}.")
+    return word
+
+
+def split_item_markup(text: str) -> ItemMarkup:
+    """`[comms] Update the status page +30m` -> the title, role `comms`, due 30 minutes after the start.
+
+    Both parts are optional; brackets holding several words are part of the title."""
+    title, role, offset = text, None, None
+    leading = _LEADING_ROLE.fullmatch(title)
+    if leading:
+        try:
+            role = clean_role(leading.group(1))
+        except Invalid:
+            raise Invalid(f"In the item {text[:60]!r}, [{leading.group(1)[:40]}] is not a role name: {ROLE_RULE}.") from None
+        title = leading.group(2)
+    trailing = _TRAILING_OFFSET.fullmatch(title)
+    if trailing:
+        amount, unit = int(trailing.group(2)), trailing.group(3)
+        if unit not in _OFFSET_UNITS or not 60 <= amount * _OFFSET_UNITS[unit] <= OFFSET_MAX:
+            raise Invalid(f"In the item {text[:60]!r}, +{trailing.group(2)}{unit} is not a deadline: write when it is due "
+                          "after the start as +30m, +2h or +1d (at most +7d).")
+        title, offset = trailing.group(1), amount * _OFFSET_UNITS[unit]
+    return ItemMarkup(title, role, offset)
 
 
 def clean_item_text(text: str) -> str:
@@ -63,14 +114,18 @@ def validate_specs(specs: list[ChecklistSpec]) -> list[ChecklistSpec]:
                 f"Checklist {number} ({spec.title}) has {len(spec.items)} items; "
                 f"the most a checklist can hold is {ITEMS_PER_CHECKLIST_MAX}."
             )
-        cleaned.append(
-            ChecklistSpec(clean_checklist_title(spec.title), [clean_item_text(i) for i in spec.items])
-        )
+        items = [clean_item_text(i) for i in spec.items]
+        for item in items:
+            split_item_markup(item)  # a playbook item may name its owner's role and a deadline: they must read
+        cleaned.append(ChecklistSpec(clean_checklist_title(spec.title), items))
     return cleaned
 
 
 def parse_checklists_text(text: str) -> list[ChecklistSpec]:
     """One item per line; a line `## Name` starts another checklist.
+
+    An item may start with the role that gets it and end with its deadline after the start:
+    `[comms] Update the status page +30m` (`split_item_markup`); the text is kept as written.
 
     Items before the first heading go to a checklist named "Checklist". Blank lines
     are skipped and a leading Markdown bullet ("- ", "* ", "- [ ] ") is dropped, so a

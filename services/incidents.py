@@ -14,13 +14,13 @@ from models import Checklist, ChecklistItem, Incident, Playbook, db
 from models.clock import now_ms
 from models.incidents import name_key
 
-from . import permissions, timeline
+from . import item_defaults, permissions, timeline
 from .actor import Actor
 from .checklist_rules import DEFAULT_CHECKLIST_TITLE, ChecklistSpec
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .naming import channel_name_for, validate_display_name
 from .playbooks import checklists_of, facts_for
-from .text import paragraphs
+from .text import one_line, paragraphs
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,8 @@ def record_incident(
                 broadcast_channel_id=broadcast_channel_id,
             )
             items = _copy_checklists(incident.id, specs)
+            if playbook is not None:  # its items may name their owner's role and a deadline
+                item_defaults.take_from_titles(incident, at)
             timeline.record(
                 incident, "incident_created", actor.user_id, at=at, playbook_id=playbook_id,
                 playbook_version=playbook_version, checklists=len(specs), items=items,
@@ -257,7 +259,7 @@ def find_incident(team_id: str, ref: str, *, actor: Actor | None = None) -> Inci
     A channel name picks exactly one incident, so it wins over name matches. With
     an `actor`, incidents they may not see are ignored (so lookups leak nothing).
     """
-    text = " ".join((ref or "").split())
+    text = one_line(ref)  # as names are stored: a NUL (which PostgreSQL refuses in a query too) or a bidi override is no part of one
     if not text:
         raise Invalid("Say which incident, by its name or its channel name.")
     wanted_channel = text.lstrip("~").lower()

@@ -63,6 +63,7 @@ def with_suffix(channel_name: str) -> str:
     return f"{stem}-{suffix}" if stem else suffix
 
 
+ITEM_NUMBER_DIGITS = 5  # no checklist has 100 000 items
 _REF_HELP = "use N for item N of checklist 1, or C.N for item N of checklist C (e.g. 2.3)"
 
 
@@ -71,12 +72,16 @@ def parse_item_ref(ref: str) -> tuple[int, int]:
     text = (ref or "").strip()
     if not text:
         raise Invalid(f"Say which item: {_REF_HELP}.")
+    shown = text if len(text) <= 20 else text[:20] + "…"
     parts = text.split(".")
     if len(parts) > 2 or not all(p.isdigit() and p.isascii() for p in parts):
-        raise Invalid(f"{text!r} is not an item number: {_REF_HELP}.")
+        raise Invalid(f"{shown!r} is not an item number: {_REF_HELP}.")
+    # before int(): thousands of digits exceed Python's conversion limit, and twenty overflow the database's integers
+    if any(len(p.lstrip("0")) > ITEM_NUMBER_DIGITS for p in parts):
+        raise Invalid(f"{shown!r} is not an item number: no checklist has that many items.")
     numbers = [int(p) for p in parts]
     if any(n == 0 for n in numbers):
-        raise Invalid(f"{text!r} is not an item number: numbering starts at 1.")
+        raise Invalid(f"{shown!r} is not an item number: numbering starts at 1.")
     if len(numbers) == 1:
         return 1, numbers[0]
     return numbers[0], numbers[1]

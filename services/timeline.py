@@ -25,6 +25,17 @@ KINDS = frozenset(
         "status_update_posted",
         "reminder_sent",
         "reminder_snoozed",
+        "post_pinned",
+        "post_unpinned",
+        "followup_added",
+        "followup_done",
+        "member_joined",
+        "member_left",
+        "item_assigned",
+        "item_unassigned",
+        "item_due_changed",
+        "item_due_reminded",
+        "role_assigned",
     }
 )
 

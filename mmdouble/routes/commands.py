@@ -29,6 +29,11 @@ async def update_command(request):
     return json_response(request.app[RULES].update_command(me["id"], request.match_info["command_id"], body))
 
 
+async def regen_command_token(request):
+    me = current_user(request)
+    return json_response(request.app[RULES].regen_command_token(me["id"], request.match_info["command_id"]))
+
+
 async def delete_command(request):
     me = current_user(request)
     request.app[RULES].delete_command(me["id"], request.match_info["command_id"])
@@ -54,5 +59,6 @@ def register(router: web.UrlDispatcher):
     router.add_get("/api/v4/commands", list_commands)
     router.add_post("/api/v4/commands/execute", execute)
     router.add_put("/api/v4/commands/{command_id}", update_command)
+    router.add_put("/api/v4/commands/{command_id}/regen_token", regen_command_token)
     router.add_delete("/api/v4/commands/{command_id}", delete_command)
     router.add_post("/hooks/commands/{hook_id}", command_hook)

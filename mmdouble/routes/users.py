@@ -2,7 +2,7 @@
 from aiohttp import web
 
 from ..errors import bad_body_param
-from ..transport import RULES, current_user, json_response, ok, path_id, read_json
+from ..transport import RULES, current_user, int_param, json_response, ok, path_id, read_json
 
 
 async def get_user(request):
@@ -14,6 +14,14 @@ async def get_user(request):
 async def get_by_username(request):
     me = current_user(request)
     return json_response(request.app[RULES].user_by_username(me["id"], request.match_info["username"]))
+
+
+async def autocomplete(request):
+    me = current_user(request)
+    limit = int_param(request, "limit", 100) if request.query.get("limit") else 100
+    return json_response(request.app[RULES].autocomplete(
+        me["id"], team_id=request.query.get("in_team", ""), channel_id=request.query.get("in_channel", ""),
+        name=request.query.get("name", ""), limit=min(limit, 100)))
 
 
 async def by_ids(request):
@@ -66,6 +74,7 @@ async def create_token(request):
 
 def register(router: web.UrlDispatcher):
     router.add_get("/api/v4/users/username/{username}", get_by_username)
+    router.add_get("/api/v4/users/autocomplete", autocomplete)  # before {user_id}, which would take the word
     router.add_post("/api/v4/users/ids", by_ids)
     router.add_post("/api/v4/users/usernames", by_usernames)
     router.add_get("/api/v4/users/{user_id}", get_user)

@@ -104,6 +104,25 @@ class CommandRules(PostRules):
         return shapes.command_json(cmd)
 
     @locked
+    def regen_command_token(self, me_id, command_id) -> dict:
+        """PUT /commands/{id}/regen_token: a new token replaces the old one at once.
+
+        As api4/command.go regenCommandToken (5.x) answers: a malformed id is 400; a command that
+        is missing or deleted, one in a team where the caller may not manage slash commands (so
+        its existence does not leak), and any command while commands are disabled (its lookup
+        fails first) are all 404 store.sql_command.save.get.app_error. The answer is {"token": new}.
+        """
+        if not is_valid_id(command_id):
+            raise bad_url_param("command_id")
+        cmd = self._store.commands.get(command_id)
+        if not self._store.config["EnableCommands"] or cmd is None or cmd["delete_at"] \
+                or not self._is_team_admin(cmd["team_id"], me_id):
+            raise AppError(404, "store.sql_command.save.get.app_error")
+        cmd["token"] = new_id()
+        cmd["update_at"] = now_ms()
+        return {"token": cmd["token"]}
+
+    @locked
     def delete_command(self, me_id, command_id) -> None:
         self._require_enabled()
         self._own_command(me_id, command_id)["delete_at"] = now_ms()

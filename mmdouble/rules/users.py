@@ -37,6 +37,36 @@ class UserRules(RecordRules):
         return [shapes.user_json(u, is_self=u["id"] == me_id) for u in found]
 
     @locked
+    def autocomplete(self, me_id, *, team_id: str, channel_id: str, name: str, limit: int) -> dict:
+        """GET /users/autocomplete, which the web app's user pickers call as people type (a dialog's
+        `data_source: users` select among them, with neither team nor channel: every user).
+
+        Like server 5.37 (api4/user.go autocompleteUsers): `in_channel` needs read_channel and
+        `in_team` too (else 500), and splits the team's matches into `users` (in the channel) and
+        `out_of_channel`; `in_team` alone needs view_team. Matches are active users whose username,
+        nickname, first or last name starts with `name`, any case; at most `limit`, by username."""
+        if channel_id:
+            self._require_read_channel(channel_id, me_id)
+            if not team_id:
+                raise AppError(500, "api.user.autocomplete_users.missing_team_id.app_error", f"channelId={channel_id}")
+        if team_id:
+            self._require_view_team(team_id, me_id)
+        wanted = name.strip().lower().lstrip("@")
+
+        def matches(user) -> bool:
+            words = (user.get("username", ""), user.get("nickname", ""), user.get("first_name", ""), user.get("last_name", ""))
+            return not user.get("delete_at") and any(w.lower().startswith(wanted) for w in words if w)
+
+        found = sorted((u for u in self._store.users.values() if matches(u)), key=lambda u: u["username"])
+        if team_id:
+            found = [u for u in found if self._is_team_member(team_id, u["id"])]
+        out = lambda users: [shapes.user_json(u, is_self=u["id"] == me_id) for u in users[:limit]]  # noqa: E731
+        if channel_id:
+            inside = [u for u in found if self._is_member(channel_id, u["id"])]
+            return {"users": out(inside), "out_of_channel": out([u for u in found if u not in inside])}
+        return {"users": out(found)}
+
+    @locked
     def update_roles(self, me_id, user_id, roles: str) -> None:
         if not self._is_sysadmin(me_id):
             raise forbidden(me_id, "manage_roles")

@@ -110,7 +110,7 @@ def test_newest_first_and_paging_with_previous_and_next(world, team_bot, bob):
     answer = bob.run_command(world.town_square["id"], "/incident backstage")
     assert names(answer["text"]) == expected[:PER_PAGE]
     assert header(answer["text"]) == f"1–20 of {len(expected)} · page 1 of {-(-len(expected) // PER_PAGE)}"
-    assert "| Name | Severity | Status | Start | End | Commander |" in answer["text"]
+    assert "| Name | Severity | Status | Start | End | Commander | Open follow-ups |" in answer["text"]
 
     first = ephemeral_page(bob, "")
     assert [a["name"] for a in first["props"]["attachments"][0]["actions"]] == ["Next ▶"]

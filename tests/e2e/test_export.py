@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from render.backstage import spreadsheet_safe
+
 from tests.e2e.harness import BotProcess
 from tests.e2e.seeding import add_incident, bot_database
 from tests.e2e.steps import command, start
@@ -44,11 +46,13 @@ def test_the_csv_round_trips_every_post_exactly(world, bot, alice, bob):
     assert rows[0] == COLUMNS
     expected = world.double.posts_in(channel["id"])  # oldest first, system messages included
     assert [r[5] for r in rows[1:]] == [p["id"] for p in expected]
-    assert [r[7] for r in rows[1:]] == [p["message"] for p in expected]
+    # as typed, except that a cell a spreadsheet would run as a formula starts with a ' (OWASP CSV injection)
+    assert [r[7] for r in rows[1:]] == [spreadsheet_safe(p["message"]) for p in expected]
     assert [r[8] for r in rows[1:]] == [p.get("type", "") for p in expected]
     assert any(r[8] == "system_add_to_channel" for r in rows[1:])
     for text in tricky:
-        assert any(r[7] == text for r in rows[1:] if r[1] == alice.id), text
+        assert any(r[7] == spreadsheet_safe(text) for r in rows[1:] if r[1] == alice.id), text
+    assert any(r[7] == "'=SUM(A1:A2)" for r in rows[1:]), "a formula is shown as text, not run"
     reply_row = next(r for r in rows if r[7] == "a reply")
     assert reply_row[6] == root["id"]
     alice_row = next(r for r in rows if r[7] == "Thread root")

@@ -21,6 +21,8 @@ class FakeChat:
         self.channels: dict[str, dict[str, Any]] = {}
         self.members: set[tuple[str, str]] = set()
         self.posts: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}  # profiles that differ from {"id": x, "username": x}
+        self.files: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self._refusals: dict[str, list[Exception]] = {}
         self._ids = itertools.count(1)
@@ -40,7 +42,7 @@ class FakeChat:
             raise waiting.pop(0)
 
     def user(self, user_id: str) -> dict[str, Any]:
-        return {"id": user_id, "username": user_id}
+        return self.users.get(user_id) or {"id": user_id, "username": user_id}
 
     def team(self, team_id: str) -> dict[str, Any]:
         return {"id": team_id, "name": team_id}
@@ -91,13 +93,29 @@ class FakeChat:
         self.posts[post["id"]] = post
         return post
 
+    def upload(self, channel_id: str, upload: Any) -> dict[str, Any]:
+        self._call("upload")
+        file = {"id": f"f{next(self._ids)}", "name": upload.name, "content": upload.content}
+        self.files[file["id"]] = file
+        return file
+
+    def direct_message(self, user_id: str, message: str, props: dict[str, Any] | None = None, uploads: Any = ()) -> dict[str, Any]:
+        self._call("direct_message")
+        files = [self.upload(f"dm-{user_id}", upload)["id"] for upload in uploads]
+        post = {"id": f"p{next(self._ids)}", "channel_id": f"dm-{user_id}", "message": message, "props": props or {},
+                "user_id": BOT, "file_ids": files}
+        self.posts[post["id"]] = post
+        return post
+
     def get_post(self, post_id: str) -> dict[str, Any]:
         self._call("get_post")
+        if post_id not in self.posts:
+            raise ChatError(404, "app.post.get.app_error", "not found")  # what the server answers (a recording: ephemeral_actions.json)
         return self.posts[post_id]
 
     def patch_post(self, post_id: str, message: str | None = None, props: dict[str, Any] | None = None) -> dict[str, Any]:
         self._call("patch_post")
-        if self.channels[self.posts[post_id]["channel_id"]]["delete_at"]:
+        if self.channels.get(self.posts[post_id]["channel_id"], {}).get("delete_at"):  # a DM has no entry
             raise ChatError(400, "api.post.patch_post.can_not_update_post_in_deleted.error", "archived channel")
         if message is not None:
             self.posts[post_id]["message"] = message

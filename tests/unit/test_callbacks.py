@@ -10,9 +10,9 @@ signer = Signer("secret")
 
 
 def test_a_tick_button_says_what_it_does_in_words():
-    button = TickItem(incident_id=7, item_id=31, checked=True, seen_version=4)
+    button = TickItem(incident_id=7, item_id=31, checked=True, seen_version=4, issued_at=1_800_000_000)
     assert button.payload() == {"callback": "tick", "for_user": "", "incident_id": 7, "item_id": 31, "checked": True,
-                                "seen_version": 4}
+                                "seen_version": 4, "issued_at": 1_800_000_000}
 
 
 @pytest.mark.parametrize("callback", [

@@ -104,11 +104,13 @@ def test_names_people_type_make_plain_channel_names_and_mention_nobody(db, chat,
 
 
 # ---- end and restart ---------------------------------------------------------------------------
-def test_ending_shows_the_end_on_the_checklist_before_the_channel_is_archived(db, chat, ctx):
+def test_ending_shows_the_end_on_the_checklist_and_posts_the_retrospective_before_the_channel_is_archived(db, chat, ctx):
     incident = started(ctx)
     chat.calls.clear()
     flow.end_incident(ctx, as_member(chat, alice, incident.channel_id), incident)
-    assert chat.calls == ["post", "patch_post", "archive_channel"]
+    assert chat.calls[:2] == ["post", "patch_post"] and chat.calls[-1] == "archive_channel"
+    assert chat.calls[2:4] == ["upload", "post"]  # the draft, in the channel while it still takes posts
+    assert [f["name"] for f in chat.files.values()] == ["retrospective-database-down.md"] * 2  # and in the commander's DM
     assert chat.posts[incidents.by_id(incident.id).checklist_post_id]["message"].endswith("(ended)")
     assert chat.channels[incident.channel_id]["delete_at"]
 
