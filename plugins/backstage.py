@@ -159,15 +159,17 @@ class Backstage(ChatPlugin):
             raise Invalid(f"Only members of ~{incident.channel_name} and admins can export it; join the channel first.")
         # the bot sees every address; the person sees them only where Mattermost would show them
         show_emails = actor.is_system_admin or str(self.mm.client_config().get("ShowEmailAddress")).lower() == "true"
-        self._background.submit(self._send_export, request.user_id, incident.channel_id, incident.channel_name,
-                                incident.name, show_emails)
+        self._background.submit(self._send_export, request.user_id, incident, show_emails)
         return Reply(f"Exporting ~{incident.channel_name}; I'll send you the CSV file in a direct message.")
 
-    def _send_export(self, user_id: str, channel_id: str, channel_name: str, name: str, show_emails: bool) -> None:
+    def _send_export(self, user_id: str, incident, show_emails: bool) -> None:
+        channel_id, channel_name, name = incident.channel_id, incident.channel_name, incident.name
         try:
-            with self.export_csv(channel_id, show_emails) as (csv_file, rows):
+            followups = record.all_followups(incident)
+            with self.export_csv(channel_id, show_emails, followups) as (csv_file, rows):
                 stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-                self.mm.direct_message(user_id, f"The export of **{safe(name)}** (~{channel_name}): {rows} posts.",
+                also = f", then its {len(followups)} follow-ups (Post Type {view.FOLLOWUP_TYPE})" if followups else ""
+                self.mm.direct_message(user_id, f"The export of **{safe(name)}** (~{channel_name}): {rows} posts{also}.",
                                        uploads=[Upload(f"{channel_name}-{stamp}.csv", csv_file)])
         except Exception:
             log.exception("could not export channel %s", channel_id)
@@ -177,17 +179,19 @@ class Backstage(ChatPlugin):
             except MattermostError:
                 pass
 
-    def export_csv(self, channel_id: str, show_emails: bool = True):
-        """A context manager giving (file positioned at 0, row count): the channel as CSV, oldest first.
+    def export_csv(self, channel_id: str, show_emails: bool = True, followups=()):
+        """A context manager giving (file positioned at 0, row count): the channel as CSV, oldest first,
+        then the incident's follow-ups.
 
         Mattermost pages newest first, so each page is written (oldest first within it) as a
         chunk of a spool file, and the chunks are then copied out in reverse order.
         """
-        return _CsvExport(self, channel_id, show_emails)
+        return _CsvExport(self, channel_id, show_emails, list(followups))
 
 
 class _CsvExport:
-    def __init__(self, plugin: Backstage, channel_id: str, show_emails: bool):
+    def __init__(self, plugin: Backstage, channel_id: str, show_emails: bool, followups: list):
+        self.followups = followups
         self.plugin = plugin
         self.channel_id = channel_id
         self.show_emails = show_emails
@@ -221,6 +225,7 @@ class _CsvExport:
         for start, length in reversed(spans):
             chunks.seek(start)
             out.write(chunks.read(length))
+        out.write(view.followup_rows(self.followups, user).encode("utf-8"))
         chunks.close()
         out.seek(0)
         return out, rows

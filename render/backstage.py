@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone, tzinfo
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from render.callbacks import BackstagePage
 from render.dates import when
@@ -127,6 +127,26 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(text: str) -> str:
     """The cell's text, with a leading `'` if a spreadsheet would read it as a formula."""
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+FOLLOWUP_TYPE = "incident_followup"  # the Post Type of the rows that are the incident's follow-ups
+
+
+def followup_rows(followups: Iterable[Any], user: Callable[[str], dict]) -> str:
+    """The incident's follow-ups as rows after the posts, marked by their Post Type; the message
+    says the owner and whether it is done."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for f in followups:
+        author = user(f.created_by) or {}
+        owner = user(f.owner_id).get("username", "") if f.owner_id else ""
+        state = "done" if f.is_done else "open"
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in (
+            csv_time(f.created_at), f.created_by, author.get("email", ""), "bot" if author.get("is_bot") else "user",
+            author.get("username", ""), f"followup-{f.number}", "", f"[{state}{' @' + owner if owner else ''}] {f.text}",
+            FOLLOWUP_TYPE,
+        )])
+    return out.getvalue()
 
 
 def csv_rows(posts: Iterable[dict], user: Callable[[str], dict]) -> str:

@@ -125,3 +125,17 @@ def test_addresses_stay_hidden_where_mattermost_hides_them(world, bot, alice):
     _, rows = exported_csv(alice, world)
     email = rows[0].index("User Email")
     assert len(rows) > 1 and all(row[email] == "" for row in rows[1:])
+
+
+def test_the_incidents_follow_ups_come_after_its_posts(world, bot, alice, bob):
+    channel = start(alice, world, "Queue stuck")
+    command(alice, world, "/incident followup Alert on queue age @bob", channel["id"])
+    command(alice, world, "/incident followup =cmd|' /C calc'!A0", channel["id"])
+    command(alice, world, "/incident followup done 1", channel["id"])
+    command(alice, world, "/incident export", channel["id"])
+    dm, rows = exported_csv(alice, world)
+    followups = [r for r in rows[1:] if r[8] == "incident_followup"]
+    assert rows[-2:] == followups  # after every post
+    assert [(r[5], r[7]) for r in followups] == [("followup-1", "[done @bob] Alert on queue age"),
+                                                  ("followup-2", "[open] =cmd|' /C calc'!A0")]
+    assert "then its 2 follow-ups" in dm["message"]
