@@ -159,3 +159,23 @@ def serving_double():
     server.start_in_thread()
     yield server
     server.stop()
+
+
+def one_bot_per_module(label: str, extra_env: dict | None = None):
+    """The `double`, `world` and `bot` fixtures of a module whose tests share one bot (each test
+    names what it makes apart): `double, world, bot = one_bot_per_module("incidents")`."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def double():
+        yield from serving_double()
+
+    @pytest.fixture(scope="module")
+    def world(double):
+        return build_world(double)
+
+    @pytest.fixture(scope="module")
+    def bot(world, tmp_path_factory):
+        yield from running_bot(world, tmp_path_factory.mktemp(label), extra_env=extra_env)
+
+    return double, world, bot

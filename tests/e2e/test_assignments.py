@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.harness import build_world, running_bot, serving_double, wait_until
+from tests.e2e.harness import one_bot_per_module, wait_until
 from tests.e2e.steps import button, checklist_post, checklist_text, command, start, wait_for_checklist
 
 pytestmark = pytest.mark.e2e
@@ -20,19 +20,7 @@ pytestmark = pytest.mark.e2e
 FAST = {"UPDATES_TIME_SCALE": "0.004", "UPDATES_SWEEP_SECONDS": "0.5"}
 
 
-@pytest.fixture(scope="module")
-def double():
-    yield from serving_double()
-
-
-@pytest.fixture(scope="module")
-def world(double):
-    return build_world(double)
-
-
-@pytest.fixture(scope="module")
-def bot(world, tmp_path_factory):
-    yield from running_bot(world, tmp_path_factory.mktemp("assignments"), extra_env=FAST)
+double, world, bot = one_bot_per_module("assignments", extra_env=FAST)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.harness import build_world, running_bot, serving_double
+from tests.e2e.harness import one_bot_per_module
 from tests.e2e.steps import command, start
 
 CASES = [
@@ -44,19 +44,7 @@ CASES = [
 
 
 # None of the cases changes anything, so they share one server, one bot and one incident.
-@pytest.fixture(scope="module")
-def double():
-    yield from serving_double()
-
-
-@pytest.fixture(scope="module")
-def world(double):
-    return build_world(double)
-
-
-@pytest.fixture(scope="module")
-def bot(world, tmp_path_factory):
-    yield from running_bot(world, tmp_path_factory.mktemp("bad-input"))
+double, world, bot = one_bot_per_module("bad-input")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 
 from mmdouble.testing import SimUser
 
-from tests.e2e.harness import build_world, running_bot, serving_double, wait_until
+from tests.e2e.harness import one_bot_per_module, wait_until
 from tests.e2e.steps import command, start
 
 pytestmark = pytest.mark.e2e
@@ -27,19 +27,7 @@ pytestmark = pytest.mark.e2e
 SORRY = "went wrong"
 
 
-@pytest.fixture(scope="module")
-def double():
-    yield from serving_double()
-
-
-@pytest.fixture(scope="module")
-def world(double):
-    return build_world(double)
-
-
-@pytest.fixture(scope="module")
-def bot(world, tmp_path_factory):
-    yield from running_bot(world, tmp_path_factory.mktemp("fuzz"))
+double, world, bot = one_bot_per_module("fuzz")
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,12 @@ its own simulated people, so the events one test waits for are its own.
 
 import threading
 
-import pytest
 
-from tests.e2e.harness import build_world, running_bot, serving_double, wait_until
+from tests.e2e.harness import one_bot_per_module, wait_until
 from tests.e2e.steps import bot_posts, button, channel_named, checklist_post, checklist_text, command, start, wait_for_checklist
 
 
-@pytest.fixture(scope="module")
-def double():
-    yield from serving_double()
-
-
-@pytest.fixture(scope="module")
-def world(double):
-    return build_world(double)
-
-
-@pytest.fixture(scope="module")
-def bot(world, tmp_path_factory):
-    yield from running_bot(world, tmp_path_factory.mktemp("incidents"))
+double, world, bot = one_bot_per_module("incidents")
 
 
 def test_starting_by_command_makes_a_channel_a_commander_and_a_checklist(world, bot, alice):

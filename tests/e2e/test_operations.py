@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.blackhole import BlackHoleProxy
-from tests.e2e.harness import BotProcess, build_world, free_port, running_bot, serving_double, wait_until
+from tests.e2e.harness import BotProcess, free_port, wait_until, one_bot_per_module
 from tests.e2e.steps import button, checklist_post, command, start, wait_for_checklist
 
 pytestmark = pytest.mark.e2e
@@ -28,19 +28,7 @@ ENV = {"UPDATES_TIME_SCALE": "0.004", "UPDATES_SWEEP_SECONDS": "0.5", "BOT_LOG_F
 MATTERMOST_ID = re.compile(r"[a-z0-9]{26}")
 
 
-@pytest.fixture(scope="module")
-def double():
-    yield from serving_double()
-
-
-@pytest.fixture(scope="module")
-def world(double):
-    return build_world(double)
-
-
-@pytest.fixture(scope="module")
-def bot(world, tmp_path_factory):
-    yield from running_bot(world, tmp_path_factory.mktemp("operations"), extra_env=ENV)
+double, world, bot = one_bot_per_module("operations", extra_env=ENV)
 
 
 @pytest.fixture(scope="module")
