@@ -223,10 +223,15 @@ def incident_lock(incident_id: int):
         yield
         return
     db.execute_sql("SELECT pg_advisory_lock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+    locked_on = db.connection()  # the connection that holds the lock (after any reconnect)
     try:
         yield
     finally:
         try:
-            db.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
-        except peewee.DatabaseError:
-            pass  # the connection is gone, and the server released its session locks with it
+            if db.connection() is locked_on:
+                db.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+            else:  # this thread's connection was replaced meanwhile: the lock is still on the old one
+                with locked_on.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+        except Exception:  # the connection is gone, and the server released its session locks with it
+            pass

@@ -28,7 +28,9 @@ def chat():
 def ctx(chat):
     context = flow_context(chat)
     yield context
-    context.checklists.stop()
+    # every worker, not just the checklist's: one still publishing when the next test switches the
+    # database would keep its PostgreSQL advisory lock on a connection nobody closes
+    context.stop()
 
 
 def started(ctx, name="Database down", **options):

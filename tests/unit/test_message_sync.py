@@ -139,7 +139,7 @@ def test_quiet_incidents_are_forgotten():
         sync.stop()
 
 
-def test_incident_locks_are_dropped_when_nobody_holds_them():
+def test_incident_locks_are_dropped_when_nobody_holds_them(db):
     locks = IncidentLocks()
     with locks.hold(1):
         with locks.hold(1):  # re-entrant
