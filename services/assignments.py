@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterator
 
-from models import STATE_OPEN, Checklist, ChecklistItem, Incident, db, is_postgres
+from models import STATE_OPEN, Checklist, ChecklistItem, Incident
 from models.assignments import AssignmentMessage, IncidentRole, ItemAssignment
 
 from . import timeline
 from .actor import Actor
-from .checklist_rules import clean_role, locate_item
-from .checklists import checklists_of
+from .checklist_rules import clean_role
+from .checklists import find_item, locked_active
 from .errors import Conflict, Invalid, NotFound
-from .incidents import require_change
 from .item_defaults import COMMANDER
-from .naming import parse_item_ref
 
 DEFAULT_ROLES = (COMMANDER, "scribe", "comms")
 DEADLINE_FORMS = "30m, 2h or 1d from now, 14:00 today, or 2026-12-03 09:00 (in your Mattermost timezone); or off"
@@ -109,29 +107,10 @@ def item_number(checklist: Checklist, item: ChecklistItem) -> str:
     return f"{checklist.position + 1}.{item.position + 1}"
 
 
-def _locate(incident: Incident, ref: str | int) -> tuple[Checklist, ChecklistItem]:
-    lists = checklists_of(incident)
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        for checklist, items in lists:
-            for item in items:
-                if item.id == ref:
-                    return checklist, item
-        raise NotFound("That checklist item no longer exists; it may have been removed.")
-    ci, ii = locate_item([len(items) for _, items in lists], *parse_item_ref(str(ref)))
-    return lists[ci][0], lists[ci][1][ii]
-
-
 @contextmanager
 def _changing(actor: Actor, incident: Incident) -> Iterator[Incident]:
     """A transaction holding the incident row (fresh); the incident must be active."""
-    require_change(actor, incident)
-    with db.atomic():
-        query = Incident.select().where(Incident.id == incident.id)
-        if is_postgres():
-            query = query.for_update()
-        current = query.get()
-        if not current.is_active:
-            raise Conflict(f"{current.name!r} has ended; restart it to give out or plan its items.")
+    with locked_active(actor, incident, when_ended="{name} has ended; restart it to give out or plan its items.") as current:
         yield current
         Incident.update(version=Incident.version + 1).where(Incident.id == current.id).execute()
 
@@ -166,7 +145,7 @@ def give(actor: Actor, incident: Incident, ref: str | int, user_id: str, *, user
          due_at: Any = KEEP, now: int) -> Change:
     """Give an open item to a channel member; `due_at` (ms, None: no deadline) changes the deadline too."""
     with _changing(actor, incident) as current:
-        checklist, item = _locate(current, ref)
+        checklist, item = find_item(current, ref)
         number = item_number(checklist, item)
         if item.is_checked:
             raise Conflict(f"Item {number} is already ticked; untick it first to give it to someone.")
@@ -192,7 +171,7 @@ def give(actor: Actor, incident: Incident, ref: str | int, user_id: str, *, user
 
 def take_back(actor: Actor, incident: Incident, ref: str | int, *, now: int) -> Change:
     with _changing(actor, incident) as current:
-        checklist, item = _locate(current, ref)
+        checklist, item = find_item(current, ref)
         number = item_number(checklist, item)
         row = ItemAssignment.get_or_none(ItemAssignment.item == item.id)
         if row is None or row.assignee_id is None:
@@ -211,7 +190,7 @@ def _due_changes(due_at: int | None) -> dict[Any, Any]:
 def set_due(actor: Actor, incident: Incident, ref: str | int, due_at: int | None, *, now: int) -> Change:
     """A deadline for an open item (None: none); whoever has it, or the commander, is reminded then."""
     with _changing(actor, incident) as current:
-        checklist, item = _locate(current, ref)
+        checklist, item = find_item(current, ref)
         number = item_number(checklist, item)
         if item.is_checked:
             raise Conflict(f"Item {number} is already ticked; it needs no deadline.")

@@ -17,7 +17,7 @@ was rendered at):
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
@@ -72,8 +72,9 @@ def checklists_of(incident: Incident) -> list[tuple[Checklist, list[ChecklistIte
 
 
 @contextmanager
-def _editing(actor: Actor, incident: Incident) -> Iterator[Incident]:
-    """Transaction holding the incident row; yields the fresh incident. Needs it active."""
+def locked_active(actor: Actor, incident: Incident, *, when_ended: str) -> Iterator[Incident]:
+    """A transaction holding the incident row; yields the fresh incident, which must be active
+    (else Conflict with `when_ended`, in which `{name}` is the incident's name, quoted)."""
     require_change(actor, incident)
     with db.atomic():
         query = Incident.select().where(Incident.id == incident.id)
@@ -81,8 +82,12 @@ def _editing(actor: Actor, incident: Incident) -> Iterator[Incident]:
             query = query.for_update()
         current = query.get()
         if not current.is_active:
-            raise Conflict(f"Incident {current.name!r} has ended; restart it to change its checklist.")
+            raise Conflict(when_ended.format(name=repr(current.name)))
         yield current
+
+
+def _editing(actor: Actor, incident: Incident) -> AbstractContextManager[Incident]:
+    return locked_active(actor, incident, when_ended="Incident {name} has ended; restart it to change its checklist.")
 
 
 def _bump(current: Incident) -> int:
@@ -90,7 +95,8 @@ def _bump(current: Incident) -> int:
     return current.version + 1
 
 
-def _resolve(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
+def find_item(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
+    """An item by id (buttons) or as people type it (`3`, `2.3`), with its checklist."""
     lists = checklists_of(incident)
     if isinstance(ref, int) and not isinstance(ref, bool):
         for checklist, items in lists:
@@ -119,7 +125,7 @@ def set_item_state(
         view_was_stale = seen_version is not None and seen_version != current.version
         if view_was_stale and not isinstance(item_ref_or_id, int):
             return TickResult(TickOutcome.STALE, None, current.version, True)
-        checklist, item = _resolve(current, item_ref_or_id)
+        checklist, item = find_item(current, item_ref_or_id)
         target = STATE_CLOSED if checked else STATE_OPEN
         at = now_ms()
         changed = (
@@ -163,7 +169,7 @@ def _renumber(items: list[ChecklistItem]) -> None:
 def remove_item(actor: Actor, incident: Incident, ref: ItemRef) -> ChecklistItem:
     """Returns the removed item (no longer in the database) so the chat layer can name it."""
     with _editing(actor, incident) as current:
-        checklist, item = _resolve(current, ref)
+        checklist, item = find_item(current, ref)
         data = _where(checklist, item)
         item.delete_instance()
         siblings = [i for c, items in checklists_of(current) if c.id == checklist.id for i in items]
@@ -176,7 +182,7 @@ def remove_item(actor: Actor, incident: Incident, ref: ItemRef) -> ChecklistItem
 def rename_item(actor: Actor, incident: Incident, ref: ItemRef, text: str) -> ChecklistItem:
     text = clean_item_text(text)
     with _editing(actor, incident) as current:
-        checklist, item = _resolve(current, ref)
+        checklist, item = find_item(current, ref)
         ChecklistItem.update(title=text).where(ChecklistItem.id == item.id).execute()
         _bump(current)
         timeline.record(current, "item_renamed", actor.user_id, **_where(checklist, item))
@@ -186,7 +192,7 @@ def rename_item(actor: Actor, incident: Incident, ref: ItemRef, text: str) -> Ch
 def move_item(actor: Actor, incident: Incident, ref: ItemRef, position: int) -> ChecklistItem:
     """Move an item to 1-based `position` within its own checklist."""
     with _editing(actor, incident) as current:
-        checklist, item = _resolve(current, ref)
+        checklist, item = find_item(current, ref)
         siblings = [i for c, items in checklists_of(current) if c.id == checklist.id for i in items]
         target = locate_target_position(len(siblings), checklist.position + 1, position)
         from_number = item.position + 1
