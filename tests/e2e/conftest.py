@@ -32,3 +32,10 @@ def bob(world):
     user = world.person("bob")
     yield user
     user.close()
+
+
+@pytest.fixture
+def own_world(tmp_path):
+    """A double and a folder of their own, for tests that stop, kill and start bots."""
+    for server in serving_double():
+        yield build_world(server), tmp_path

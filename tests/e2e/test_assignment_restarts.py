@@ -13,17 +13,11 @@ import time
 
 import pytest
 
-from tests.e2e.harness import BotProcess, build_world, serving_double, wait_until
+from tests.e2e.harness import BotProcess, wait_until
 from tests.e2e.steps import command, start, wait_for_checklist
 from tests.e2e.test_assignments import FAST, dms_to
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def own_world(tmp_path):
-    for server in serving_double():
-        yield build_world(server), tmp_path
 
 
 def bot_process(world, folder) -> BotProcess:

@@ -13,18 +13,11 @@ import time
 
 import pytest
 
-from tests.e2e.harness import BotProcess, build_world, serving_double, wait_until
+from tests.e2e.harness import BotProcess, wait_until
 from tests.e2e.steps import command, start
 from tests.e2e.test_updates import FAST, posts_with
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def own_world(tmp_path):
-    """A double and a database of their own: these tests stop and start bots."""
-    for server in serving_double():
-        yield build_world(server), tmp_path
 
 
 def bot_process(world, folder, **env) -> BotProcess:
