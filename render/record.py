@@ -72,13 +72,16 @@ def describe(entry: Any, words: Words) -> str:
     return f"{who}: {kind.replace('_', ' ')}"
 
 
+def _table(incident: Any, entries: list[Any], words: Words, zone: tzinfo) -> list[str]:
+    """The timeline as Markdown table lines: in chat, and in the retrospective."""
+    return ["| Time | Since start | What happened |", "| --- | --- | --- |"] + [
+        f"| {when(entry.at, zone)} | {duration(entry.at - incident.created_at)} | {describe(entry, words)} |" for entry in entries]
+
+
 def timeline_table(incident: Any, entries: list[Any], words: Words, zone: tzinfo) -> str:
     if not entries:
         return "Nothing on the timeline yet."
-    rows = [f"#### Timeline of {safe(incident.name)}", "| Time | Since start | What happened |", "| --- | --- | --- |"]
-    for entry in entries:
-        rows.append(f"| {when(entry.at, zone)} | {duration(entry.at - incident.created_at)} | {describe(entry, words)} |")
-    return "\n".join(rows)
+    return "\n".join([f"#### Timeline of {safe(incident.name)}", *_table(incident, entries, words, zone)])
 
 
 def followups_text(incident: Any, followups: list[Any], username: Callable[[str], str]) -> str:
@@ -135,8 +138,7 @@ def retrospective(retro: Retro) -> str:
     ]
     out += [f"- {when(at, zone)} @{author} (SEV{level}): {' '.join(message.split())}" for at, author, level, message in retro.updates] \
         or ["No status update was posted."]
-    out += ["", "## Timeline", "", "| Time | Since start | What happened |", "| --- | --- | --- |"]
-    out += [f"| {when(e.at, zone)} | {duration(e.at - incident.created_at)} | {describe(e, retro.words)} |" for e in retro.entries]
+    out += ["", "## Timeline", "", *_table(incident, retro.entries, retro.words, zone)]
     out += ["", "## Checklist", ""]
     for title, items in retro.checklists:
         out.append(f"### {title}")
