@@ -49,3 +49,23 @@ def person(user_id: str, *, team: str = TEAM, channels=(), system_admin=False, t
         is_team_admin=team_admin,
         is_channel_member=lambda channel_id: channel_id in member_of,
     )
+
+
+# --- the flows, with a chat port in memory --------------------------------------------------------
+
+@pytest.fixture
+def chat():
+    from tests.unit.fake_chat import FakeChat
+
+    return FakeChat()
+
+
+@pytest.fixture
+def ctx(chat):
+    from tests.unit.fake_chat import flow_context
+
+    context = flow_context(chat)
+    yield context
+    # every worker, not just the checklist's: one still publishing when the next test switches the
+    # database would keep its PostgreSQL advisory lock on a connection nobody closes
+    context.stop()

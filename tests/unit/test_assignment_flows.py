@@ -14,16 +14,11 @@ from flows.port import ChatError
 from services import assignments, checklists, incidents, playbooks
 from services.assignments import Deadline
 from tests.unit.conftest import TEAM, person
-from tests.unit.fake_chat import FakeChat, flow_context
+from tests.unit.fake_chat import flow_context
 
 
 @pytest.fixture
-def chat():
-    return FakeChat()
-
-
-@pytest.fixture
-def ctx(chat):
+def ctx(chat):  # the flows' context, watching the services' change notices as the bot does
     context = flow_context(chat)
     unwatch = flow.watch(context)
     yield context

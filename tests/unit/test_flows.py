@@ -14,23 +14,8 @@ from services import incidents, updates
 from services.backstage import Filters
 from services.errors import Conflict, Invalid, NotFound
 from tests.unit.conftest import TEAM, person
-from tests.unit.fake_chat import FakeChat, flow_context
 
 alice = person("alice")
-
-
-@pytest.fixture
-def chat():
-    return FakeChat()
-
-
-@pytest.fixture
-def ctx(chat):
-    context = flow_context(chat)
-    yield context
-    # every worker, not just the checklist's: one still publishing when the next test switches the
-    # database would keep its PostgreSQL advisory lock on a connection nobody closes
-    context.stop()
 
 
 def started(ctx, name="Database down", **options):

@@ -9,7 +9,6 @@ from services import incidents as svc
 from services import record
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.unit.conftest import TEAM, person
-from tests.unit.fake_chat import FakeChat, flow_context
 
 alice = person("alice", channels=["c1"])
 bob = person("bob", channels=["c1"])
@@ -77,17 +76,7 @@ def test_ticks_are_on_the_timeline_only_when_asked(incident):
     assert "item_checked" in [e.kind for e in record.entries(incident, with_ticks=True)]
 
 
-# ---- through the flows, with a chat port in memory ------------------------------------------------
-@pytest.fixture
-def chat():
-    return FakeChat()
-
-
-@pytest.fixture
-def ctx(chat):
-    context = flow_context(chat)
-    yield context
-    context.stop()
+# ---- through the flows, with a chat port in memory (fixtures `chat`, `ctx`) --------------------------
 
 
 def test_only_posts_of_the_incident_channel_go_on_its_timeline(db, chat, ctx):
