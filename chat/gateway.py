@@ -243,6 +243,9 @@ class Mattermost:
             body["props"] = props
         return self.call("PUT", f"/posts/{post_id}/patch", json=body)
 
+    def delete_post(self, post_id: str) -> None:
+        self.call("DELETE", f"/posts/{post_id}")
+
     def ephemeral(self, channel_id: str, user_id: str, message: str, props: dict[str, Any] | None = None) -> dict[str, Any]:
         post: dict[str, Any] = {"channel_id": channel_id, "message": message}
         if props:

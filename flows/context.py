@@ -13,6 +13,7 @@ from render import updates as updates_view
 from services import checklists, incidents, updates
 
 from . import assignments as assignments_flow
+from .long_work import LongWork
 from .message_sync import MessageSync
 from .locks import IncidentLocks
 from .port import ChatError, ChatPort
@@ -42,12 +43,14 @@ class FlowContext:
         self.announcements = MessageSync(self._publish_announcement, name="announcement", race_window=0)
         # the DMs telling people an item is theirs, redrawn when their item changes
         self.assignment_dms = MessageSync(self._publish_assignment_dms, name="assignment-dm", race_window=0)
+        self.long_work = LongWork()
         self._remind_at: Callable[[int], None] = lambda due_at: None
 
     def stop(self) -> None:
         self.checklists.stop()
         self.announcements.stop()
         self.assignment_dms.stop()
+        self.long_work.stop()
 
     # ---- time ----------------------------------------------------------------------------
     def now(self) -> int:

@@ -7,7 +7,7 @@ fake. Flows never import the chat layer: they see Mattermost only through this p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol, Sequence
+from typing import Any, BinaryIO, Iterator, Protocol, Sequence
 
 
 class ChatError(Exception):
@@ -69,3 +69,13 @@ class ChatPort(Protocol):
 
     def patch_post(self, post_id: str, message: str | None = None,
                    props: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+    def delete_post(self, post_id: str) -> None: ...
+
+    def channel_post_pages(self, channel_id: str) -> Iterator[list[dict[str, Any]]]:
+        """Every post of the channel, a page at a time, newest first."""
+        ...
+
+    def client_config(self) -> dict[str, Any]:
+        """The server's settings as clients see them (ShowEmailAddress, ...)."""
+        ...

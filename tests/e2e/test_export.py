@@ -106,8 +106,11 @@ def long_history_bot(world, tmp_path):
 
 def test_tens_of_thousands_of_posts_are_exported_completely_in_bounded_memory(world, long_history_bot, alice):
     bot, channel_id = long_history_bot
+    channel = world.double.state.channels[channel_id]["name"]
     before = peak_rss_kb(bot.process.pid)
     assert "I'll send you the CSV file" in command(alice, world, "/incident export Long night")
+    assert command(alice, world, "/incident export Long night") == (
+        f"Your export of ~{channel} is still running; the CSV file will come in a direct message.")
     _, rows = exported_csv(alice, world, timeout=120)
     grown_mb = (peak_rss_kb(bot.process.pid) - before) / 1024
 
@@ -115,6 +118,23 @@ def test_tens_of_thousands_of_posts_are_exported_completely_in_bounded_memory(wo
     assert [int(r[7][:5]) for r in rows[1:]] == list(range(BIG))  # complete, oldest first, no duplicates
     # about 20 MB of messages went through (over 40 MB as Python objects); one page at a time is a few MB
     assert grown_mb < 16, f"the bot's peak memory grew by {grown_mb:.1f} MB"
+    # while it ran, one direct message said how far it got, and made way for the file
+    note = alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"]
+                            and "posts read so far" in ev["data"]["post"]["message"])["data"]["post"]
+    assert note["message"].startswith(f"Exporting ~{channel}: ")
+    assert alice.wait_event("post_deleted", lambda ev: ev["data"]["post"]["id"] == note["id"])
+    assert not [post for post in world.double.state.posts.values()  # the one export ran, once
+                if post.get("file_ids") and post["user_id"] == world.bot_user["id"]][1:]
+
+
+def test_the_numbers_of_a_long_channel_come_by_direct_message(world, long_history_bot, alice):
+    _, channel_id = long_history_bot
+    answer = command(alice, world, "/incident stats Long night")
+
+    assert answer.startswith(f"~{world.double.state.channels[channel_id]['name']} has a long history (")
+    numbers = alice.wait_event("posted", lambda ev: ev["data"]["post"]["user_id"] == world.bot_user["id"]
+                               and ev["data"]["post"].get("file_ids"), timeout=120)["data"]["post"]
+    assert f"Messages: **{BIG}**" in numbers["message"]
 
 
 def test_addresses_stay_hidden_where_mattermost_hides_them(world, bot, alice):

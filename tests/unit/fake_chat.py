@@ -7,7 +7,7 @@ in milliseconds. Error ids and statuses are the server's (see the contract recor
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Iterator
 
 from flows.context import FlowContext, Links
 from flows.port import ChatError
@@ -23,6 +23,7 @@ class FakeChat:
         self.posts: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}  # profiles that differ from {"id": x, "username": x}
         self.files: dict[str, dict[str, Any]] = {}
+        self.config: dict[str, Any] = {"ShowEmailAddress": "true"}
         self.calls: list[str] = []
         self._refusals: dict[str, list[Exception]] = {}
         self._ids = itertools.count(1)
@@ -122,6 +123,20 @@ class FakeChat:
         if props is not None:
             self.posts[post_id]["props"] = props
         return self.posts[post_id]
+
+    def delete_post(self, post_id: str) -> None:
+        self._call("delete_post")
+        self.posts.pop(post_id)
+
+    def channel_post_pages(self, channel_id: str, per_page: int = 200) -> Iterator[list[dict[str, Any]]]:
+        self._call("channel_post_pages")
+        newest_first = [p for p in reversed(list(self.posts.values())) if p["channel_id"] == channel_id]
+        for start in range(0, len(newest_first), per_page):
+            self._call("channel_posts")
+            yield newest_first[start:start + per_page]
+
+    def client_config(self) -> dict[str, Any]:
+        return dict(self.config)
 
     # ---- what tests look at ------------------------------------------------------------
     def messages(self, channel_id: str) -> list[str]:
