@@ -141,11 +141,8 @@ class Playbooks(ChatPlugin):
         if rest:
             raise UsageError("It takes no arguments.")
         actor = self.chat.actor(request.user_id, request.team_id)
-        rows = []
-        for playbook in playbooks.list_playbooks(actor, request.team_id):
-            specs = playbooks.checklists_of(playbook)
-            editors = [self.chat.username(e.user_id) for e in playbooks.list_editors(playbook)]
-            rows.append((playbook, len(specs), sum(len(s.items) for s in specs), editors))
+        rows = [(s.playbook, s.checklists, s.items, [self.chat.username(user_id) for user_id in s.editor_ids])
+                for s in playbooks.playbook_summaries(actor, request.team_id)]
         return Reply(view.playbook_list(rows))
 
     def show(self, request: CommandRequest, rest: str) -> Reply:

@@ -200,3 +200,25 @@ def test_playbook_checklist_edits_explain_bad_numbers_and_limits(db):
 def test_nobody_creates_playbooks_in_a_team_they_are_not_in(db):
     with pytest.raises(Forbidden, match="team you belong to"):
         pb.create_playbook(person("eve", team=OTHER_TEAM), TEAM, "Sneaky")
+
+
+def test_the_list_shows_each_playbooks_current_size_and_editors_in_a_few_queries(db, monkeypatch):
+    outage = pb.create_playbook(alice, TEAM, "Outage", checklists_text="- Page\n- Fix\n## Recover\n- Fail over")
+    pb.update_playbook(alice, outage, checklists_text="- Page")  # version 2: one checklist, one item
+    pb.add_editor(alice, pb.by_id(outage.id), "bob")
+    pb.create_playbook(carol, TEAM, "Blank")
+    pb.create_playbook(alice, TEAM, "Secret", is_public=False)
+    pb.create_playbook(person("eve", team=OTHER_TEAM), OTHER_TEAM, "Elsewhere")
+
+    rows = [(s.playbook.title, s.checklists, s.items, s.editor_ids) for s in pb.playbook_summaries(bob, TEAM)]
+
+    assert rows == [("Blank", 1, 0, ["carol"]), ("Outage", 1, 1, ["alice", "bob"])]  # a new one has an empty checklist
+    queries = []
+    execute = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda *args, **kwargs: queries.append(args[0]) or execute(*args, **kwargs))
+    pb.playbook_summaries(admin, TEAM)
+    for n in range(20):
+        pb.create_playbook(alice, TEAM, f"More {n}", checklists_text="- One\n- Two")
+    queries.clear()
+    assert len(pb.playbook_summaries(admin, TEAM)) == 23
+    assert len(queries) == 3  # editors, playbooks, sizes: not one more per playbook
