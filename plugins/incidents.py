@@ -18,13 +18,15 @@ from chat.gateway import MattermostError
 from chat.context import ChatPlugin
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import incidents as flow
+from flows import info as info_flow
 from flows.incidents import Started
 from chat.options import Option, Options, WholeNumber, Words, split_args
 from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
+from render import info as info_view
 from render.dates import when
 from render.text import inert, safe
-from services import checklists, incidents, permissions, playbooks, record, updates
+from services import incidents, playbooks, updates
 from services.errors import DomainError, Invalid
 
 log = logging.getLogger("incident.incidents")
@@ -245,47 +247,8 @@ class Incidents(ChatPlugin):
         else:
             incident = self.chat.incident_here(request)
             incidents.require_view(actor, incident)
-        lists = checklists.checklists_of(incident)
-        done = sum(1 for _, items in lists for item in items if item.is_checked)
-        total = sum(len(items) for _, items in lists)
-        zone = self.chat.zone(request.user_id)
-        status = "Ongoing" if incident.is_active else f"Ended {when(incident.ended_at, zone)}"
-        lines = [f"#### {safe(incident.name)}{' :lock: private' if incident.is_private else ''}",
-                 f"Channel: ~{incident.channel_name} · Status: {status} · Commander: @{self.chat.username(incident.commander_id)}",
-                 f"Started {when(incident.created_at, zone)} by @{self.chat.username(incident.creator_id)} · Checklist {done}/{total}",
-                 self.update_status(incident, zone)]
-        if incident.broadcast_problem:
-            lines.append(f"Broadcast channel: {inert(incident.broadcast_problem)}")
-        open_followups = record.open_followups([incident.id]).get(incident.id, 0)
-        if open_followups:
-            lines.append(f"Open follow-ups: {open_followups} (`/incident followups`)")
-        if incident.playbook_id is not None:
-            lines.append(self.playbook_origin(actor, incident))
-        for checklist, items in lists:
-            lines.append(f"**{safe(checklist.title)}**")
-            for item in items:
-                lines.append(f"{checklist.position + 1}.{item.position + 1} {'☑' if item.is_checked else '☐'} {safe(item.title)}")
-        return Reply("\n".join(lines))
-
-    @staticmethod
-    def update_status(incident, zone) -> str:
-        """Severity and where the updates stand."""
-        parts = [f"Severity: SEV{incident.severity}"]
-        parts.append(f"Last update {when(incident.last_update_at, zone)}" if incident.last_update_at else "No update yet")
-        due = updates.next_due(incident) if incident.is_active else None
-        parts.append(f"Next update due {when(due, zone)}" if due else "No update due")
-        return " · ".join(parts)
-
-    @staticmethod
-    def playbook_origin(actor, incident) -> str:
-        """Which playbook (and version) the incident was started from, as far as the viewer may know."""
-        playbook = playbooks.by_id(incident.playbook_id)
-        if playbook is None:
-            return f"Started from a playbook that no longer exists (version {incident.playbook_version})"
-        if not permissions.can_view_playbook(actor, playbooks.facts_for(playbook)):
-            return f"Started from a private playbook (version {incident.playbook_version})"
-        deleted = ", since deleted" if playbook.is_deleted else ""
-        return f"Started from playbook **{safe(playbook.title)}** version {incident.playbook_version}{deleted}"
+        return Reply(info_view.incident_info(info_flow.describe(self.chat.flows, actor, incident),
+                                             self.chat.zone(request.user_id)))
 
     # ---- the channel changes under us ----------------------------------------------------------
     @listen_event("channel_converted", "channel_deleted")

@@ -226,6 +226,9 @@ def test_roles_from_a_playbook_give_their_items_to_whoever_holds_them(world, peo
     assert any("made @bob the **comms**" in p["message"] for p in world.double.posts_in(channel["id"]))
     assert "**1.2 Update the status page**" in one_dm(world, "bob", "Update the status page")["props"]["attachments"][0]["text"]
     assert "| comms | @bob |" in command(alice, world, "/incident roles", channel["id"])
+    info = command(alice, world, "/incident info", channel["id"])  # the incident at a glance says the same
+    assert "Roles: comms @bob" in info
+    assert "1.1 ☐ Declare the severity → @alice · due " in info and "1.2 ☐ Update the status page → @bob · due " in info
     assert "@bob is now the commander." == command(alice, world, "/incident role commander @bob", channel["id"])
 
 
