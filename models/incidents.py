@@ -114,3 +114,67 @@ class TimelineEvent(BaseModel):
     kind = peewee.CharField(max_length=32)
     # ids and numbers only (no user-written text), so metrics can be computed later.
     data = JsonTextField(default=dict)
+
+
+# ---- what a process was doing when it died ---------------------------------------------------------
+# An incident start, as asked, recorded before anything exists in Mattermost. `state` moves
+# starting -> started (the request finished it) | recovered (recovery or a retry finished it) |
+# rolled_back (its channel, if any, archived and the person told).
+START_STARTING = "starting"
+START_STARTED = "started"
+START_RECOVERED = "recovered"
+START_ROLLED_BACK = "rolled_back"
+
+
+class IncidentStart(BaseModel):
+    """An incident being started (added by migration 7).
+
+    The incident row itself is made only once its channel exists, so an unfinished start is
+    never listed, counted or swept as an incident; this row is what recovery finishes or
+    rolls back."""
+
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
+    team_id = IdField()
+    name = peewee.CharField(max_length=NAME_MAX)
+    name_key = peewee.CharField(max_length=NAME_MAX * 3)
+    # the name the channel is (to be) created with; a clash's suffixed name is stored before it is tried
+    channel_name = peewee.CharField(max_length=64)
+    is_private = peewee.BooleanField(default=False)
+    creator_id = IdField()
+    creator_username = peewee.CharField(max_length=64, default="")
+    playbook = peewee.ForeignKeyField(Playbook, null=True, on_delete="SET NULL")
+    playbook_id: int | None  # the key itself, which peewee adds beside the field
+    severity = peewee.IntegerField(default=3)
+    summary = peewee.TextField(default="")
+    source_post_id = IdField(null=True)
+    channel_id = IdField(null=True)  # once created or adopted
+    incident = peewee.ForeignKeyField(Incident, null=True, on_delete="CASCADE")
+    incident_id: int | None
+    state = peewee.CharField(max_length=16, default=START_STARTING)
+    created_at = peewee.BigIntegerField()
+    finished_at = peewee.BigIntegerField(null=True)
+    problem = peewee.TextField(default="")  # why it was rolled back or left without its messages
+
+    class Meta:
+        indexes = ((("state", "created_at"), False), (("team_id", "creator_id", "name_key"), False))
+
+
+CHANGE_END = "end"
+CHANGE_RESTART = "restart"
+
+
+class ChannelChange(BaseModel):
+    """An end or restart whose Mattermost half may not be done yet (added by migration 7).
+
+    An end is recorded, then its channel archived; a restart is noted here, then its channel
+    restored, then recorded. The row goes when both halves are done; recovery completes what a
+    dead process left between them. One per incident: a restart replaces a pending end."""
+
+    id = peewee.AutoField()  # peewee's implicit key, spelled out for the type checker
+    incident = peewee.ForeignKeyField(Incident, unique=True, on_delete="CASCADE")
+    incident_id: int
+    kind = peewee.CharField(max_length=16)
+    actor_id = IdField()
+    actor_username = peewee.CharField(max_length=64, default="")
+    at = peewee.BigIntegerField(index=True)
+    retrospective_posted = peewee.BooleanField(default=False)

@@ -27,9 +27,12 @@ from .bot import BotState, HandledEvent, SchemaVersion, SlashCommand
 from .clock import now_ms
 from .db import db
 from .fields import IdField
-from .incidents import NAME_MAX, SEARCH_KEY_MAX, Checklist, ChecklistItem, Incident, TimelineEvent, search_key
+from .incidents import (NAME_MAX, SEARCH_KEY_MAX, ChannelChange, Checklist, ChecklistItem, Incident, IncidentStart,
+                        TimelineEvent, search_key)
 from .record import FollowUp, PinnedPost
 from .assignments import AssignmentMessage, IncidentRole, ItemAssignment
+from .alerts import AlertDelivery, AlertGroup, AlertSource
+from .insights import DigestPost, TeamInsights
 from .updates import PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder
 from .playbooks import (
     Playbook,
@@ -65,10 +68,18 @@ ALL_MODELS = [
     ItemAssignment,
     AssignmentMessage,
     IncidentRole,
+    IncidentStart,
+    ChannelChange,
+    AlertSource,
+    AlertDelivery,
+    AlertGroup,
+    TeamInsights,
+    DigestPost,
 ]
 # Tables that later migrations create; migration 1 must not.
 LATER_TABLES = {HandledEvent, StatusUpdate, UpdateReminder, PlaybookUpdates, TeamBroadcast, PinnedPost, FollowUp,
-                ItemAssignment, AssignmentMessage, IncidentRole}
+                ItemAssignment, AssignmentMessage, IncidentRole, IncidentStart, ChannelChange, AlertSource, AlertDelivery,
+                AlertGroup, TeamInsights, DigestPost}
 
 
 class _IncidentV1(peewee.Model):
@@ -166,6 +177,33 @@ def _add_assignments_v6(migrator: SchemaMigrator) -> None:
     migrator.database.create_tables([ItemAssignment, AssignmentMessage, IncidentRole], safe=True)
 
 
+def _add_unfinished_changes_v7(migrator: SchemaMigrator) -> None:
+    """Starts, ends and restarts recorded before Mattermost is asked, so a crash is finished or
+    rolled back at the next start: new tables only (the incident table is unchanged)."""
+    migrator.database.create_tables([IncidentStart, ChannelChange], safe=True)
+
+
+def _add_alerts_v9(migrator: SchemaMigrator) -> None:
+    """Alert sources, the deliveries they sent, and the incidents their groups opened: new tables only."""
+    migrator.database.create_tables([AlertSource, AlertDelivery, AlertGroup], safe=True)
+
+
+# What the metrics' SQL looks up per incident (started in a window, first update, ends and restarts).
+INSIGHT_INDEXES_V10 = (
+    ("incident", "incident_team_created", ("team_id", "created_at")),
+    ("status_update", "status_update_incident_posted", ("incident_id", "posted_at")),
+    ("timeline_event", "timeline_event_kind_incident_at", ("kind", "incident_id", "at")),
+)
+
+
+def _add_insights_v10(migrator: SchemaMigrator) -> None:
+    """The team's timezone and digest channel, the digests sent, and the indexes metrics read by."""
+    database = migrator.database
+    database.create_tables([TeamInsights, DigestPost], safe=True)
+    for table, name, columns in INSIGHT_INDEXES_V10:
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
     Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
@@ -173,6 +211,9 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "severity, status updates, reminders, broadcast channels", _add_status_updates_v4),
     Migration(5, "pinned posts and follow-ups", _add_record_v5),
     Migration(6, "item owners and deadlines, their DMs, incident roles", _add_assignments_v6),
+    Migration(7, "starts, ends and restarts a crash may leave half done", _add_unfinished_changes_v7),
+    Migration(9, "alert sources, their deliveries and alert groups", _add_alerts_v9),
+    Migration(10, "team timezone, weekly digests, indexes for metrics", _add_insights_v10),
 ]
 
 
