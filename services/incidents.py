@@ -2,7 +2,8 @@
 
 The flows create the channel; the services only record the incident. The order is
 `plan_incident` (validates and names the channel before anything exists in
-Mattermost), create the channel, then `record_incident`.
+Mattermost), `record_start` (the intent, so a crash can be finished or rolled back),
+create the channel, then `record_started` (the incident itself).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 import peewee
 
 from models import Checklist, ChecklistItem, Incident, Playbook, db
+from models.incidents import (CHANGE_END, CHANGE_RESTART, START_RECOVERED, START_ROLLED_BACK, START_STARTED,
+                              START_STARTING, ChannelChange, IncidentStart)
 from models.clock import now_ms
 from models.incidents import name_key
 
@@ -164,7 +167,9 @@ def reload(incident: Incident) -> Incident:
     return Incident.get_by_id(incident.id)
 
 
-def end_incident(actor: Actor, incident: Incident) -> Incident:
+def end_incident(actor: Actor, incident: Incident, *, then_archive: bool = False) -> Incident:
+    """`then_archive`: the caller archives the channel next; noted with the end, so a crash in
+    between is completed by recovery."""
     require_change(actor, incident)
     at = now_ms()
     with db.atomic():
@@ -177,6 +182,8 @@ def end_incident(actor: Actor, incident: Incident) -> Incident:
         if not ended:
             raise Conflict(f"Incident {incident.name!r} has already ended.")
         timeline.record(incident, "incident_ended", actor.user_id, at=at, duration_ms=at - incident.created_at)
+        if then_archive:
+            _note_change(incident, CHANGE_END, actor, at)
     return reload(incident)
 
 
@@ -191,6 +198,7 @@ def restart_incident(actor: Actor, incident: Incident) -> Incident:
         if not restarted:
             raise Conflict(f"Incident {incident.name!r} is still active; only an ended incident can be restarted.")
         timeline.record(incident, "incident_restarted", actor.user_id)
+        ChannelChange.delete().where(ChannelChange.incident == incident.id).execute()  # both halves done
     return reload(incident)
 
 
@@ -298,3 +306,113 @@ def get_incident(actor: Actor, incident_id: int) -> Incident:
     if incident is None or not permissions.can_view_incident(actor, incident):
         raise NotFound("There is no such incident.")
     return incident
+
+
+# ---- starts, ends and restarts a crash may leave half done -----------------------------------------
+# How long a person's retry of a start that recovery finished gets that incident rather than a second one.
+RETRY_WINDOW_MS = 10 * 60 * 1000
+
+
+def record_start(actor: Actor, team_id: str, plan: IncidentPlan, *, playbook: Playbook | None = None, severity: int = 3,
+                 summary: str = "", source_post_id: str | None = None) -> IncidentStart:
+    """The start as asked, before anything exists in Mattermost."""
+    return IncidentStart.create(
+        team_id=team_id, name=plan.name, name_key=name_key(plan.name), channel_name=plan.channel_name,
+        is_private=plan.is_private, creator_id=actor.user_id, creator_username=actor.username[:64],
+        playbook=playbook.id if playbook is not None else None, severity=severity, summary=summary,
+        source_post_id=source_post_id, state=START_STARTING, created_at=now_ms())
+
+
+def reload_start(start: IncidentStart) -> IncidentStart:
+    return IncidentStart.get_by_id(start.id)
+
+
+def start_to_resume(team_id: str, creator_id: str, name: str) -> IncidentStart | None:
+    """The same person's start of the same name that a retry should finish or answer with: one
+    still starting, or one that recovery finished lately (its starter was never answered)."""
+    recent = now_ms() - RETRY_WINDOW_MS
+    wanted = ((IncidentStart.team_id == team_id) & (IncidentStart.creator_id == creator_id)
+              & (IncidentStart.name_key == name_key(name))
+              & ((IncidentStart.state == START_STARTING)
+                 | ((IncidentStart.state == START_RECOVERED) & (IncidentStart.finished_at >= recent))))
+    found: IncidentStart | None = (IncidentStart.select().where(wanted)
+                                   .order_by(IncidentStart.created_at.desc(), IncidentStart.id.desc()).first())
+    return found
+
+
+def rename_start(start: IncidentStart, channel_name: str) -> None:
+    """The channel name to try next (after a clash): stored first, so recovery looks for that one."""
+    IncidentStart.update(channel_name=channel_name).where(IncidentStart.id == start.id).execute()
+    start.channel_name = channel_name
+
+
+def start_has_channel(start: IncidentStart, channel_id: str) -> None:
+    IncidentStart.update(channel_id=channel_id).where(IncidentStart.id == start.id).execute()
+    start.channel_id = channel_id
+
+
+def is_claimed_channel(channel_id: str) -> bool:
+    """Whether the channel is an incident's, or taken by a start (so no other start may adopt it)."""
+    return (Incident.select().where(Incident.channel_id == channel_id).exists()
+            or IncidentStart.select().where(IncidentStart.channel_id == channel_id).exists())
+
+
+def record_started(start: IncidentStart, actor: Actor, *, cadence_seconds: int | None,
+                   broadcast_channel_id: str | None) -> Incident:
+    """The incident of a start whose channel exists, linked to the start in the same transaction."""
+    assert start.channel_id, "a start is recorded as an incident only once its channel exists"
+    plan = IncidentPlan(start.name, start.channel_name, start.is_private)
+    playbook = Playbook.get_or_none(Playbook.id == start.playbook_id) if start.playbook_id else None
+    with db.atomic():
+        incident = record_incident(actor, start.team_id, plan, start.channel_id, start.channel_name, playbook=playbook,
+                                   summary=start.summary, source_post_id=start.source_post_id, severity=start.severity,
+                                   cadence_seconds=cadence_seconds, broadcast_channel_id=broadcast_channel_id)
+        IncidentStart.update(incident=incident.id).where(IncidentStart.id == start.id).execute()
+    start.incident = incident
+    return incident
+
+
+def finish_start(start: IncidentStart, *, recovered: bool, problem: str = "") -> None:
+    IncidentStart.update(state=START_RECOVERED if recovered else START_STARTED, finished_at=now_ms(),
+                         problem=problem).where(IncidentStart.id == start.id).execute()
+
+
+def roll_back_start(start: IncidentStart, problem: str) -> None:
+    IncidentStart.update(state=START_ROLLED_BACK, finished_at=now_ms(), problem=problem).where(
+        IncidentStart.id == start.id).execute()
+    start.state = START_ROLLED_BACK
+
+
+def unfinished_starts(older_than_ms: int, limit: int = 50) -> list[IncidentStart]:
+    """Starts still starting since before `older_than_ms`, oldest first (the first asked adopts first)."""
+    return list(IncidentStart.select()
+                .where((IncidentStart.state == START_STARTING) & (IncidentStart.created_at <= older_than_ms))
+                .order_by(IncidentStart.created_at, IncidentStart.id).limit(limit))
+
+
+def _note_change(incident: Incident, kind: str, actor: Actor, at: int) -> None:
+    ChannelChange.delete().where(ChannelChange.incident == incident.id).execute()  # a restart replaces an end
+    ChannelChange.create(incident=incident.id, kind=kind, actor_id=actor.user_id, actor_username=actor.username[:64], at=at)
+
+
+def note_restart(actor: Actor, incident: Incident) -> None:
+    """Before the channel is restored: a crash between the restore and the record is completed."""
+    with db.atomic():
+        _note_change(incident, CHANGE_RESTART, actor, now_ms())
+
+
+def pending_change(incident: Incident) -> ChannelChange | None:
+    return ChannelChange.get_or_none(ChannelChange.incident == incident.id)
+
+
+def retrospective_posted(change: ChannelChange) -> None:
+    ChannelChange.update(retrospective_posted=True).where(ChannelChange.id == change.id).execute()
+
+
+def change_done(incident: Incident, kind: str) -> None:
+    """Both halves of the end (or the abandoned restart) are done."""
+    ChannelChange.delete().where((ChannelChange.incident == incident.id) & (ChannelChange.kind == kind)).execute()
+
+
+def unfinished_changes(older_than_ms: int, limit: int = 50) -> list[ChannelChange]:
+    return list(ChannelChange.select().where(ChannelChange.at <= older_than_ms).order_by(ChannelChange.at).limit(limit))

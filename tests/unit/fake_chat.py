@@ -69,7 +69,7 @@ class FakeChat:
         if any(c["name"] == name and c["team_id"] == team_id for c in self.channels.values()):
             raise CHANNEL_EXISTS
         channel = {"id": f"ch{next(self._ids)}", "team_id": team_id, "name": name, "display_name": display_name,
-                   "type": "P" if private else "O", "delete_at": 0}
+                   "type": "P" if private else "O", "delete_at": 0, "purpose": purpose, "creator_id": BOT}
         self.channels[channel["id"]] = channel
         return channel
 
