@@ -23,6 +23,7 @@ from mmpy_bot.threadpool import ThreadPool
 from chat import metrics, startup
 from chat.context import ChatContext, ChatPlugin
 from chat.health import Readiness
+from flows import alerts as alerts_flow
 from flows import assignments as assignments_flow
 from flows import sweeps
 from flows.context import FlowContext
@@ -119,6 +120,7 @@ class IncidentBot(Bot):
         self.event_handler: IncidentEventHandler | None = None
         self.chat: ChatContext | None = None
         self.timers: Timers | None = None
+        self.alert_deliveries: alerts_flow.DeliveryWorker | None = None
         self._claim_event = claim_event or (lambda key: True)
         self._unwatch: Callable[[], None] = lambda: None
 
@@ -149,6 +151,10 @@ class IncidentBot(Bot):
             self.timers = Timers(lambda: self._send_due_reminders(flows), self.app_settings.updates.sweep_seconds)
             flows.on_reminder_due(self.timers.wake_at)
             self.timers.start()
+            # alerts stored before this start (or while it was down) are processed now; new ones wake it
+            self.alert_deliveries = alerts_flow.DeliveryWorker(flows, self.chat.actor)
+            self.webhook_server.alert_hooks.on_stored(self.alert_deliveries.wake)
+            self.alert_deliveries.start()
         self.webhook_server.start_in_thread()
         base = self.app_settings.callback_base_url
         # a token regenerated in Mattermost, or a command deleted there, is picked up on the next /incident
@@ -220,6 +226,8 @@ class IncidentBot(Bot):
         self.readiness.stop()
         if self.timers is not None:
             self.timers.stop()
+        if self.alert_deliveries is not None:
+            self.alert_deliveries.stop()
         self._unwatch()
         if self.chat is not None:
             self.chat.flows.stop()

@@ -49,6 +49,11 @@ API_CALLS = Counter("incident_bot_mattermost_api_calls", "REST calls to Mattermo
 DATABASE_ERRORS = Counter("incident_bot_database_errors", "Database errors, by where the bot met them", ["where"],
                           registry=REGISTRY)
 REMINDERS_SENT = Counter("incident_bot_reminders_sent", "Update reminders this replica sent", registry=REGISTRY)
+# what the alert endpoint answered (chat/alert_hooks.py): accepted and duplicate were stored (200), the others refused
+ALERT_OUTCOMES = ("accepted", "duplicate", "unauthorized", "malformed", "too_large", "unavailable")
+ALERTS_RECEIVED = Counter("incident_bot_alerts_received", "Alert webhook deliveries by outcome: accepted (stored), duplicate "
+                          "(the same body again), unauthorized (wrong or missing secret), malformed, too_large, unavailable "
+                          "(the database did not answer)", ["outcome"], registry=REGISTRY)
 
 for _kind in KINDS.values():  # every series exists from the start, so rate() sees the first request
     for _outcome in OUTCOMES:
@@ -56,6 +61,12 @@ for _kind in KINDS.values():  # every series exists from the start, so rate() se
     REQUEST_SECONDS.labels(_kind)
 for _where in ("callback", "event", "readiness", "metrics"):
     DATABASE_ERRORS.labels(_where)
+for _outcome in ALERT_OUTCOMES:
+    ALERTS_RECEIVED.labels(_outcome)
+
+
+def alert_received(outcome: str) -> None:
+    ALERTS_RECEIVED.labels(outcome).inc()
 
 
 def kind_of(path_word: str) -> str:

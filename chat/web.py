@@ -36,6 +36,8 @@ from mmpy_bot.webhook_server import WebHookServer
 from mmpy_bot.wrappers import ActionEvent, WebHookEvent
 
 from chat import metrics
+from chat.alert_hooks import ROUTE as ALERT_ROUTE
+from chat.alert_hooks import AlertHooks
 from chat.health import Readiness
 from chat.logs import log_ids
 from chat.signing import ForgedPayload, Signer
@@ -236,6 +238,10 @@ class CallbackServer(WebHookServer):
         self.metrics_port = metrics_port
         self._operations = ThreadPoolExecutor(max_workers=2, thread_name_prefix="operations")  # never behind callbacks
         self.app.router.add_get("/healthz", self._live)  # what it always answered: the process runs
+        # Alertmanager and Grafana post here (Grafana's webhook may be set to PUT); chat/alert_hooks.py
+        self.alert_hooks = AlertHooks(self._executor)
+        for method in ("POST", "PUT"):
+            self.app.router.add_route(method, ALERT_ROUTE, self.alert_hooks.receive)
         self.operations_app = web.Application() if metrics_port else self.app
         self.operations_runner = web.AppRunner(self.operations_app) if metrics_port else None
         self.operations_app.router.add_get("/livez", self._live)

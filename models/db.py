@@ -208,30 +208,50 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
 
-# Arbitrary constant naming "an incident of this bot" among PostgreSQL advisory locks.
+# Arbitrary constants naming "an incident of this bot" and "one of this bot's workers" among
+# PostgreSQL advisory locks.
 INCIDENT_LOCK_SPACE = 0x1C1D
+WORKER_LOCK_SPACE = 0x1C1E
+ALERT_DELIVERIES = 1  # the worker that processes stored alert deliveries, in order
 
 
-@contextmanager
 def incident_lock(incident_id: int):
     """Serialise one incident's lifecycle across replicas sharing a PostgreSQL database.
 
     A session-level advisory lock on this thread's connection (re-entrant, like the
     in-process lock callers hold around it). SQLite serves one process: nothing to do.
     """
+    return _advisory_lock(INCIDENT_LOCK_SPACE, incident_id)
+
+
+_worker_locks: dict[int, threading.Lock] = {}
+_worker_locks_guard = threading.Lock()
+
+
+@contextmanager
+def worker_lock(worker: int):
+    """One thread in one replica at a time runs this worker (the others wait their turn)."""
+    with _worker_locks_guard:
+        lock = _worker_locks.setdefault(worker, threading.Lock())
+    with lock, _advisory_lock(WORKER_LOCK_SPACE, worker):
+        yield
+
+
+@contextmanager
+def _advisory_lock(space: int, key: int):
     if not is_postgres():
         yield
         return
-    db.execute_sql("SELECT pg_advisory_lock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+    db.execute_sql("SELECT pg_advisory_lock(%s, %s)", (space, key))
     locked_on = db.connection()  # the connection that holds the lock (after any reconnect)
     try:
         yield
     finally:
         try:
             if db.connection() is locked_on:
-                db.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+                db.execute_sql("SELECT pg_advisory_unlock(%s, %s)", (space, key))
             else:  # this thread's connection was replaced meanwhile: the lock is still on the old one
                 with locked_on.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (INCIDENT_LOCK_SPACE, incident_id))
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", (space, key))
         except Exception:  # the connection is gone, and the server released its session locks with it
             pass
