@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from chat.bot import IncidentBot
+from chat.alert_hooks import HideAlertSecrets
 from chat.logs import QuietProbes, Redact, formatter, redact_also
 from chat.signing import Signer
 from chat.startup import StartupError
@@ -24,11 +25,13 @@ from config.settings import Settings, SettingsError, load
 from models import bot as records
 from models.db import connect
 from models.migrations import migrate
+from plugins.alerts import Alerts
 from plugins.assignments import Assignments
 from plugins.backstage import Backstage
 from plugins.checklist import Checklists
 from plugins.help import Help
 from plugins.incidents import Incidents
+from plugins.insights import Insights
 from plugins.playbooks import Playbooks
 from plugins.record import Record
 from plugins.slash import SlashCommand
@@ -39,7 +42,8 @@ log = logging.getLogger("incident")
 
 
 def plugins() -> list:
-    return [SlashCommand(), Help(), Incidents(), Checklists(), Updates(), Assignments(), Record(), Playbooks(), Backstage(), TelemetryPlugin()]
+    return [SlashCommand(), Help(), Incidents(), Checklists(), Updates(), Assignments(), Record(), Playbooks(), Backstage(), Alerts(),
+            Insights(), TelemetryPlugin()]
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -60,6 +64,7 @@ def configure_logging(level: str, log_format: str = "text", secrets: list[str] |
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("peewee").setLevel(logging.INFO)
     logging.getLogger("aiohttp.access").addFilter(QuietProbes())
+    logging.getLogger("aiohttp.access").addFilter(HideAlertSecrets())  # an alert URL carries its secret
     return handler
 
 

@@ -78,7 +78,8 @@ class TelemetrySettings:
 @dataclass(frozen=True)
 class UpdateSettings:
     # Every cadence and snooze is multiplied by this: 0.01 makes an hour last 36 seconds, for
-    # demos and tests. Leave it at 1 in production.
+    # demos and tests. Leave it at 1 in production. Below 1 the weekly digest's week shrinks too
+    # (7 days x time_scale, counted from a fixed Monday 09:00 instead of the team's Mondays).
     time_scale: float = 1.0
     # How often each replica looks for due reminders that another replica scheduled, or that
     # fell due while the bot was down.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from . import assignments, updates
+from . import assignments, insights, recovery, updates
 from .context import FlowContext
 
 log = logging.getLogger("incident.flows.sweeps")
@@ -15,12 +15,17 @@ log = logging.getLogger("incident.flows.sweeps")
 class Swept:
     update_reminders: int = 0
     item_reminders: int = 0
+    repaired: int = 0  # half-done starts, ends and restarts (flows/recovery.py)
+    digests: int = 0  # weekly digests posted (flows/insights.py)
 
 
 def run(ctx: FlowContext) -> Swept:
-    """Status-update reminders, then item deadlines; one failing does not hold the other back."""
+    """Status-update reminders, item deadlines, then what a dead process left half done (last: it may
+    wait for a change another replica is making); one failing does not hold the others back."""
     counts = []
-    for name, sweep in (("update reminders", updates.send_due_reminders), ("item deadlines", assignments.send_due_reminders)):
+    for name, sweep in (("update reminders", updates.send_due_reminders), ("item deadlines", assignments.send_due_reminders),
+                        ("half-done changes", lambda ctx: recovery.run(ctx).repaired),
+                        ("weekly digests", insights.send_due_digests)):
         try:
             counts.append(sweep(ctx))
         except Exception:

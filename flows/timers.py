@@ -4,6 +4,9 @@ Reminders are stored (`models.updates.UpdateReminder`), not held by the schedule
 whatever is due according to the database, and each reminder is claimed by one replica only. So
 the in-memory jobs are only wake-up calls. The periodic sweep finds reminders another replica
 scheduled, and those that fell due while this process was down (it runs once at start).
+The weekly digests (`flows/insights.py`) ride on the same sweep: each is claimed by a database row
+per team and due time, so it goes out once across replicas and restarts, and its due time is
+handed to `wake_at` like a reminder's.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 - `/incident severity [<1-4>]`: shows or changes the incident's severity (SEV1 is the most severe);
 - `/incident update`: the update dialog; `/incident update <message> [--next <15m|2h|1d|off>]`: at once;
-- `/incident settings broadcast ~channel|off`: the team's broadcast channel (team and system admins).
+- `/incident settings broadcast ~channel|off`: the team's broadcast channel (team and system admins);
+  `digest` and `timezone` are handed to `plugins/insights.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from mmpy_bot import listen_webhook
 from chat.context import ChatPlugin
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import updates as flow
+from plugins import insights as insights_plugin
 from render import dialogs
 from render.callbacks import UpdateDialog
 from render.text import inert, safe
@@ -116,10 +118,13 @@ class Updates(ChatPlugin):
         return {"ephemeral_text": f"Snoozed: the next reminder comes at {clock(until)}."}
 
     # ---- the team's broadcast channel -------------------------------------------------------------
-    @subcommand("settings", usage="/incident settings broadcast ~channel|off",
-                summary="Team and system admins: the channel where incidents are announced and updates copied.", order=40)
+    @subcommand("settings", usage="/incident settings broadcast ~channel|off · digest ~channel weekly|off · timezone <Area/City>",
+                summary="Team and system admins: the channel where incidents are announced and updates copied; the "
+                        "channel of the weekly digest; the team's timezone.", order=40)
     def team_settings(self, request: CommandRequest) -> Reply:
         words = request.args.split()
+        if words and words[0].lower() in insights_plugin.SETTINGS:  # the digest and timezone live there
+            return insights_plugin.team_setting(self.chat, request, words)
         if len(words) != 2 or words[0].lower() != "broadcast":
             raise UsageError()
         actor = self.chat.actor(request.user_id, request.team_id)

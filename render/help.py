@@ -19,7 +19,8 @@ def reference(subcommands: dict, trigger_emoji: str = "rotating_light") -> str:
     notes = (
         "`<item>` is `3` (item 3 of the first checklist) or `2.3` (checklist 2, item 3). "
         "`<incident>` is an incident's name or its channel name. "
-        f"You can also react to any post with :{trigger_emoji}: to start an incident from it, or DM me `start <name>`."
+        f"You can also react to any post with :{trigger_emoji}: to start an incident from it, or DM me `start <name>`. "
+        "`/incident metrics` counts only the incidents you can see (admins: all); the weekly digest, only public ones."
     )
     return "\n".join([INTRO, "", *rows, "", notes])
 

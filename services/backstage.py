@@ -118,6 +118,19 @@ def needs_channels(actor: Actor, team_id: str) -> bool:
     return actor.in_team(team_id) and not actor.is_admin_of(team_id)
 
 
+def visible_to(actor: Actor, team_id: str, member_of: Collection[str] = frozenset()) -> peewee.Expression:
+    """The SQL condition for the team's incidents the actor may see (also the metrics' rule):
+    everything for admins, nothing for outsiders, else public ones and those of `member_of`."""
+    if actor.is_admin_of(team_id):
+        return Incident.team_id == team_id
+    if not actor.in_team(team_id):
+        return Incident.id.is_null()  # no incident has no id
+    visible = Incident.is_private == False  # noqa: E712
+    if member_of:
+        visible = visible | Incident.channel_id.in_(list(member_of))
+    return visible
+
+
 def browse(actor: Actor, team_id: str, filters: Filters = Filters(), *, member_of: Collection[str] = frozenset(),
            per_page: int = PER_PAGE) -> Page:
     """One page of the team's incidents the actor may see, matching `filters`; `member_of`: the
@@ -126,10 +139,7 @@ def browse(actor: Actor, team_id: str, filters: Filters = Filters(), *, member_o
     if not actor.is_admin_of(team_id):
         if not actor.in_team(team_id):
             return Page([], 0, filters.page, per_page)
-        visible = Incident.is_private == False  # noqa: E712
-        if member_of:
-            visible = visible | Incident.channel_id.in_(list(member_of))
-        query = query.where(visible)
+        query = query.where(visible_to(actor, team_id, member_of))
     total = query.count()
     rows = list(_ordered(query, filters.sort).paginate(filters.page, per_page))
     return Page(rows, total, filters.page, per_page)
