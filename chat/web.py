@@ -320,26 +320,33 @@ class CallbackServer(WebHookServer):
                 body = await self._read_body(request)
             except ValueError as exc:
                 return _refuse(400, str(exc))
-            try:
-                # off the event loop: an unknown command token may make it ask Mattermost (see CommandTokens)
-                webhook_id = await asyncio.get_running_loop().run_in_executor(self._executor, self._authenticate, kind, request, body)
-            except NotAccepted as exc:  # signed by the bot, but too old or sent to an old address: said, not run
-                log.info("did not run %s: %s", exc.webhook_id, exc.message)
-                return _json(answer(exc.webhook_id, exc.message))
-            except Exception as exc:  # forged, or junk that breaks the checks: refused all the same
-                log.warning("refused a %s callback from %s: %s", kind, request.remote, exc)
-                return _refuse(401, "this request was not issued by the incident bot")
-            refusal = self._not_theirs(body)
-            if refusal is not None:
-                return _json(answer(webhook_id, refusal))
-            event = self._event(webhook_id, body)
-            with log_ids(**request_ids(body)):  # the handler's lines too: it runs in a copy of this context
-                response, outcome = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, contextvars.copy_context().run, self._dispatch, event)
-                log.debug("%s answered in %.1f ms", webhook_id, (time.perf_counter() - started) * 1000)
-            return _json(response or {})
+            # one hand-off to a worker for the checks and the handler: each hand-off wakes two threads
+            # (issue 14); in a copy of this context, so the log ids it sets stay with this request
+            status, response, outcome = await asyncio.get_running_loop().run_in_executor(
+                self._executor, contextvars.copy_context().run, self._checked_dispatch, kind, request, body, started)
+            return _json(response, status)
         finally:
             metrics.request_handled(metrics.kind_of(kind), outcome, time.perf_counter() - started)
+
+    def _checked_dispatch(self, kind: str, request: web.Request, body: dict[str, Any], started: float) -> tuple[int, Any, str]:
+        """On a worker (an unknown command token may make the checks ask Mattermost, see CommandTokens):
+        the status, answer and outcome of an authentic request's handler, or of its refusal."""
+        try:
+            webhook_id = self._authenticate(kind, request, body)
+        except NotAccepted as exc:  # signed by the bot, but too old or sent to an old address: said, not run
+            log.info("did not run %s: %s", exc.webhook_id, exc.message)
+            return 200, answer(exc.webhook_id, exc.message), "refused"
+        except Exception as exc:  # forged, or junk that breaks the checks: refused all the same
+            log.warning("refused a %s callback from %s: %s", kind, request.remote, exc)
+            return 401, {"error": "this request was not issued by the incident bot"}, "refused"
+        refusal = self._not_theirs(body)
+        if refusal is not None:
+            return 200, answer(webhook_id, refusal), "refused"
+        event = self._event(webhook_id, body)
+        with log_ids(**request_ids(body)):  # the handler's lines too
+            response, outcome = self._dispatch(event)
+            log.debug("%s answered in %.1f ms", webhook_id, (time.perf_counter() - started) * 1000)
+        return 200, response or {}, outcome
 
     async def _read_body(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/x-www-form-urlencoded":

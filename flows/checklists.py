@@ -37,13 +37,14 @@ class ClickAnswer:
 def click_item(ctx: FlowContext, actor: Actor, incident_id: int, item_id: int, checked: bool,
                seen_version: int | None) -> ClickAnswer:
     """A button on the message. The answer carries the new message, which Mattermost applies."""
-    incident = _existing(incident_id)
     try:
-        result = checklists.set_item_state(actor, incident, item_id, checked, seen_version=seen_version)
+        # by id: the incident is read (and the actor's right checked) under its lock, once
+        result = checklists.set_item_state(actor, incident_id, item_id, checked, seen_version=seen_version)
     except DomainError as exc:
-        return ClickAnswer(ctx.checklist_message(incidents.reload(incident)), refused=exc.message)
-    answer = ClickAnswer(ctx.checklist_message(incidents.reload(incident)), result=result)
-    ctx.checklists.answered(incident.id)
+        return ClickAnswer(ctx.checklist_message(_existing(incident_id)), refused=exc.message)
+    # the incident as the tick left it, read under its lock: no read back after the write
+    answer = ClickAnswer(ctx.checklist_message(result.incident or _existing(incident_id)), result=result)
+    ctx.checklists.answered(incident_id)
     return answer
 
 

@@ -54,10 +54,12 @@ class MessageSync:
         with self._cond:
             self._ensure_worker()
             now = self._clock()
+            already_due = self._due.get(incident_id, now + 1) <= now  # the worker is on its way: no need to wake it
             self._due[incident_id] = min(self._due.get(incident_id, now), now)
             self._note(incident_id, now, answered=False)
             self._marked[incident_id] = mark = self._marked.get(incident_id, 0) + 1
-            self._cond.notify_all()
+            if not already_due:
+                self._cond.notify_all()
             if wait:
                 self._cond.wait_for(lambda: self._stopped or incident_id not in self._marked
                                     or self._published.get(incident_id, 0) >= mark, WAIT)
@@ -66,16 +68,23 @@ class MessageSync:
         """A click's answer carries the new message; only a close second change needs us."""
         with self._cond:
             self._ensure_worker()
-            self._note(incident_id, self._clock(), answered=True)
-            self._cond.notify_all()
+            # a burst of clicks would wake the worker (and every thread waiting here) once per click
+            # for nothing: only a new follow-up it has not seen needs it (issue 14)
+            if self._note(incident_id, self._clock(), answered=True):
+                self._cond.notify_all()
 
-    def _note(self, incident_id: int, now: float, *, answered: bool) -> None:
+    def _note(self, incident_id: int, now: float, *, answered: bool) -> bool:
+        """Remember the change; True when it asks for a follow-up the worker must be woken for."""
         # only a click's answer travels outside this worker, so only it can overtake another change
         previous = self._last_change.get(incident_id)
         self._last_change[incident_id] = (now, answered)
         if previous is not None and now - previous[0] < self._race_window and (answered or previous[1]):
             settle_at = now + self._settle
+            new = incident_id not in self._follow_up
             self._follow_up[incident_id] = max(self._follow_up.get(incident_id, settle_at), settle_at)
+            # one pending publish looks at the follow-ups when it is done
+            return new and incident_id not in self._due
+        return False
 
     # ---- the worker ----------------------------------------------------------------------
     def _ensure_worker(self) -> None:

@@ -17,11 +17,20 @@ buttons whenever it is rendered again. Payloads from before that have `issued_at
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 NAME = "callback"  # the payload's own name: which handler it is for
+
+
+_SCALARS = (str, int, float, type(None))  # bool is an int
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +46,13 @@ class Callback:
 
     def payload(self) -> dict[str, Any]:
         """The fields to sign, under readable names; made now unless it says when."""
-        return {NAME: self.name, **dataclasses.asdict(self), "issued_at": self.issued_at or int(time.time())}
+        # what dataclasses.asdict gives, without its deep copy of every value (a checklist
+        # message makes one payload per item on every render: issue 14); nested values are
+        # still copied, so a payload never shares a dict with the callback
+        fields = {name: getattr(self, name) for name in _field_names(type(self))}
+        if not all(isinstance(value, _SCALARS) for value in fields.values()):
+            fields = dataclasses.asdict(self)
+        return {NAME: self.name, **fields, "issued_at": self.issued_at or int(time.time())}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "Callback":

@@ -7,6 +7,7 @@ state makes a repeated click harmless.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Callable, Mapping
 
@@ -32,6 +33,26 @@ def _label(number: str, title: str, checked: bool) -> str:
     return text if len(text) <= BUTTON_LABEL_MAX else text[: BUTTON_LABEL_MAX - 1] + "…"
 
 
+# Every render signs every button, and a burst of clicks renders one checklist many times a
+# second with the same buttons (a button's context names the incident version it shows, so it
+# changes when anything does). An identical button signed less than REUSE_SIGNED_FOR seconds
+# ago gets that signed context again: same fields, its issued_at at most that much older.
+REUSE_SIGNED_FOR = 60
+_SIGNED_KEPT = 4096
+_signed: dict[tuple[Callable[[dict], dict], Callback], dict] = {}
+
+
+def signed(sign: Callable[[dict], dict], context: Callback) -> dict:
+    """`sign(context.payload())`, or a copy of the one made for an equal context (issued_at aside) just now."""
+    key = (sign, context)
+    made = _signed.get(key)
+    if made is None or not 0 <= time.time() - made.get("issued_at", 0) < REUSE_SIGNED_FOR:
+        if len(_signed) >= _SIGNED_KEPT:
+            _signed.clear()  # old entries are past reuse anyway; no need for an LRU
+        made = _signed[key] = sign(context.payload())
+    return dict(made)
+
+
 def progress(checklists) -> tuple[int, int]:
     done = sum(1 for _, items in checklists for item in items if item.is_checked)
     return done, sum(len(items) for _, items in checklists)
@@ -47,7 +68,7 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
 
     def button(action_id: str, name: str, context: Callback, style: str = "default") -> dict:
         return {"id": action_id, "name": name, "type": "button", "style": style,
-                "integration": {"url": action_url, "context": sign(context.payload())}}
+                "integration": {"url": action_url, "context": signed(sign, context)}}
 
     active = incident.is_active
     attachments = []

@@ -20,9 +20,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterator
+from typing import Any, Iterator
 
 from models import STATE_CLOSED, STATE_OPEN, Checklist, ChecklistItem, Incident, db, is_postgres
+from models import prepared
 from models.clock import now_ms
 
 from . import timeline
@@ -53,46 +54,78 @@ class TickResult:
     item: ChecklistItem | None  # None when STALE (nothing was resolved)
     version: int  # the incident version after this call
     view_was_stale: bool
+    # the incident as this call left it (read under its lock, at `version`): what to render
+    incident: Incident | None = None
 
 
 def checklists_of(incident: Incident) -> list[tuple[Checklist, list[ChecklistItem]]]:
     """The incident's checklists and their items, in order (for rendering)."""
-    checklists = list(
-        Checklist.select().where(Checklist.incident == incident.id).order_by(Checklist.position)
-    )
-    items = (
-        ChecklistItem.select()
-        .where(ChecklistItem.checklist.in_([c.id for c in checklists]))
-        .order_by(ChecklistItem.position)
-    ) if checklists else []
+    # every click and render reads these: SQL made once (models/prepared.py)
+    checklists = prepared.select(Checklist, "checklists of an incident", _checklists_query, incident.id)
+    items: list[Any] = prepared.select(ChecklistItem, "checklist items of an incident", _items_query, incident.id) if checklists else []
     by_checklist: dict[int, list[ChecklistItem]] = {c.id: [] for c in checklists}
     for item in items:
         by_checklist[item.checklist_id].append(item)
     return [(c, by_checklist[c.id]) for c in checklists]
 
 
+def _checklists_query(incident_id: int) -> Any:
+    return Checklist.select().where(Checklist.incident == incident_id).order_by(Checklist.position)
+
+
+def _items_query(incident_id: int) -> Any:
+    return (ChecklistItem.select().join(Checklist, on=(ChecklistItem.checklist == Checklist.id))
+            .where(Checklist.incident == incident_id).order_by(ChecklistItem.position))
+
+
+def _locked_query(incident_id: int) -> Any:
+    query = Incident.select().where(Incident.id == incident_id)
+    return query.for_update() if is_postgres() else query
+
+
 @contextmanager
-def locked_active(actor: Actor, incident: Incident, *, when_ended: str) -> Iterator[Incident]:
+def locked_active(actor: Actor, incident: Incident | int, *, when_ended: str) -> Iterator[Incident]:
     """A transaction holding the incident row; yields the fresh incident, which must be active
-    (else Conflict with `when_ended`, in which `{name}` is the incident's name, quoted)."""
-    require_change(actor, incident)
+    (else Conflict with `when_ended`, in which `{name}` is the incident's name, quoted).
+
+    `incident` may be just its id (a click names no more): then the actor's right to change it
+    is checked on the row read under the lock, which spares a read before it."""
+    if isinstance(incident, Incident):
+        require_change(actor, incident)
+    incident_id = incident.id if isinstance(incident, Incident) else incident
     with db.atomic():
-        query = Incident.select().where(Incident.id == incident.id)
-        if is_postgres():
-            query = query.for_update()
-        current = query.get()
+        found = prepared.select(Incident, "incident, locked", _locked_query, incident_id)
+        if not found:
+            raise NotFound("This incident no longer exists.")
+        current = found[0]
+        if not isinstance(incident, Incident):
+            require_change(actor, current)
         if not current.is_active:
             raise Conflict(when_ended.format(name=repr(current.name)))
         yield current
 
 
-def _editing(actor: Actor, incident: Incident) -> AbstractContextManager[Incident]:
+def _editing(actor: Actor, incident: Incident | int) -> AbstractContextManager[Incident]:
     return locked_active(actor, incident, when_ended="Incident {name} has ended; restart it to change its checklist.")
 
 
 def _bump(current: Incident) -> int:
-    Incident.update(version=Incident.version + 1).where(Incident.id == current.id).execute()
+    prepared.execute("bump an incident's version", _bump_query, current.id)
     return current.version + 1
+
+
+def _bump_query(incident_id: int) -> Any:
+    return Incident.update(version=Incident.version + 1).where(Incident.id == incident_id)
+
+
+def _tick_query(item_id: int, target: str, user_id: str, at: int) -> Any:
+    return (ChecklistItem.update(state=target, checked_by=user_id, checked_at=at)
+            .where((ChecklistItem.id == item_id) & (ChecklistItem.state != target)))
+
+
+def _untick_query(item_id: int, target: str) -> Any:
+    return (ChecklistItem.update(state=target, checked_by=None, checked_at=None)
+            .where((ChecklistItem.id == item_id) & (ChecklistItem.state != target)))
 
 
 def find_item(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
@@ -119,31 +152,29 @@ def _where(checklist: Checklist, item: ChecklistItem) -> dict[str, int]:
 
 
 def set_item_state(
-    actor: Actor, incident: Incident, item_ref_or_id: ItemRef, checked: bool, *, seen_version: int | None = None
+    actor: Actor, incident: Incident | int, item_ref_or_id: ItemRef, checked: bool, *, seen_version: int | None = None
 ) -> TickResult:
+    """`incident`: the incident, or its id (see locked_active)."""
     with _editing(actor, incident) as current:
         view_was_stale = seen_version is not None and seen_version != current.version
         if view_was_stale and not isinstance(item_ref_or_id, int):
-            return TickResult(TickOutcome.STALE, None, current.version, True)
+            return TickResult(TickOutcome.STALE, None, current.version, True, current)
         checklist, item = find_item(current, item_ref_or_id)
         target = STATE_CLOSED if checked else STATE_OPEN
         at = now_ms()
-        changed = (
-            ChecklistItem.update(
-                state=target,
-                checked_by=actor.user_id if checked else None,
-                checked_at=at if checked else None,
-            )
-            .where((ChecklistItem.id == item.id) & (ChecklistItem.state != target))
-            .execute()
-        )
+        # every click runs this: SQL made once (models/prepared.py)
+        changed = (prepared.execute("tick an item", _tick_query, item.id, target, actor.user_id, at) if checked
+                   else prepared.execute("untick an item", _untick_query, item.id, target))
         if not changed:
-            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale)
+            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale, current)
         version = _bump(current)
         timeline.record(
             current, "item_checked" if checked else "item_unchecked", actor.user_id, at=at, **_where(checklist, item)
         )
-    return TickResult(TickOutcome.APPLIED, ChecklistItem.get_by_id(item.id), version, view_was_stale)
+    # what the UPDATE wrote, on the row read under the lock: no read back
+    item.state, item.checked_by, item.checked_at = target, actor.user_id if checked else None, at if checked else None
+    current.version = version
+    return TickResult(TickOutcome.APPLIED, item, version, view_was_stale, current)
 
 
 def add_item(actor: Actor, incident: Incident, text: str, checklist_index: int = 1) -> ChecklistItem:

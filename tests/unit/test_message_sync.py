@@ -162,3 +162,42 @@ def test_two_commands_close_together_need_no_second_publish():
         assert message.shown == [1, 2]
     finally:
         sync.stop()
+
+
+def test_clicks_that_keep_coming_while_a_publish_runs_are_published_once_more_at_the_end():
+    # the worker is woken only for follow-ups it has not seen: those that arrive while one is
+    # pending or running must still be published once it is done
+    message = Message(slow=0.15)
+    sync = MessageSync(message.publish, race_window=5, settle=0.05)
+    try:
+        for _ in range(2):
+            message.change()
+            sync.answered(1)
+        assert message.publishing.wait(2)  # the settling publish is running
+        for _ in range(5):
+            message.change()
+            sync.answered(1)
+            time.sleep(0.02)
+        settled(sync)
+        time.sleep(0.2)  # the last publish, slower than settled() waits for
+        assert message.shown[-1] == message.stored == 7
+    finally:
+        sync.stop()
+
+
+def test_a_change_marked_again_before_its_publish_is_published_with_the_newest_state():
+    message = Message(slow=0.1)
+    sync = MessageSync(message.publish, race_window=0)
+    try:
+        message.change()
+        sync.changed(1)
+        assert message.publishing.wait(2)
+        message.change()
+        sync.changed(1)  # due again while the first publish runs: the worker must take it
+        message.change()
+        sync.changed(1)  # already due: nobody needs waking, and it is not lost
+        settled(sync)
+        time.sleep(0.2)  # the last publish, slower than settled() waits for
+        assert message.shown[-1] == message.stored == 3
+    finally:
+        sync.stop()
