@@ -32,8 +32,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Every benchmark, short by default; longer: make bench BENCH_ARGS="--rounds 5 --cpu-actions 3000 --seconds 10"
+# (bench/incident_bench.py --help). BENCH_DATABASE_URL=postgresql://... runs them on PostgreSQL.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python bench/incident_bench.py
+	$(BIN)/python bench/incident_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/idle.py --seconds 10
+	$(BIN)/python bench/metrics_bench.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .demo.env .demo.pid
