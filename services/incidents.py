@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from models import Checklist, ChecklistItem, Incident, Playbook, db
+from models import Checklist, ChecklistItem, Incident, Playbook, db, prepared
 from models.incidents import (CHANGE_END, CHANGE_RESTART, START_RECOVERED, START_ROLLED_BACK, START_STARTED,
                               START_STARTING, ChannelChange, IncidentStart)
 from models.clock import now_ms
@@ -244,7 +244,13 @@ def make_private_for_good(incident: Incident) -> bool:
 
 
 def by_id(incident_id: int) -> Incident | None:
-    return Incident.get_or_none(Incident.id == incident_id)
+    # read several times by every click and render: its SQL is made once (models/prepared.py)
+    found = prepared.select(Incident, "incident by id", _by_id_query, incident_id)
+    return found[0] if found else None
+
+
+def _by_id_query(incident_id: int) -> peewee.Query:
+    return Incident.select().where(Incident.id == incident_id)
 
 
 def active_incidents() -> list[Incident]:
