@@ -25,10 +25,11 @@ from chat.context import ChatContext, ChatPlugin
 from chat.health import Readiness
 from flows import alerts as alerts_flow
 from flows import assignments as assignments_flow
+from flows import missed_events
 from flows import sweeps
 from flows.context import FlowContext
 from flows.timers import Timers
-from chat.events import IncidentEventHandler
+from chat.events import IncidentEventHandler, Mark
 from chat.gateway import Mattermost
 from chat.signing import Signer
 from chat.web import CallbackChecks, CallbackServer, CommandTokens
@@ -143,6 +144,7 @@ class IncidentBot(Bot):
         self.event_handler = IncidentEventHandler(
             self.driver, settings=self.settings, plugin_manager=self.plugin_manager,
             heartbeat_seconds=self.app_settings.bot.heartbeat_seconds, claim=self._claim_event, connection=self.connection,
+            find_missed=self._find_missed, mark=Mark(missed_events.remembered_heard_at, missed_events.remember_heard_at),
         )
         flows = self.chat.flows
         self._watch(flows)
@@ -174,6 +176,11 @@ class IncidentBot(Bot):
         self._remember_command(team_id, command_id, token)
         self.readiness.team_joined(team_id)
         self.readiness.command_registered(team_id)
+
+    def _find_missed(self, heard_at_ms: int, now_ms: int) -> missed_events.Missed:
+        """DMs and the reactions that do something, made while the websocket was down (chat/events.py replays them)."""
+        emojis = {self.app_settings.bot.trigger_emoji, self.app_settings.bot.timeline_emoji}
+        return missed_events.find_missed(self.mattermost, heard_at_ms, now_ms, emojis)
 
     # ---- what /metrics reads ---------------------------------------------------------------
     def _watch(self, flows: FlowContext) -> None:

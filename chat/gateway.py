@@ -292,6 +292,25 @@ class Mattermost:
             previous = set(order)
             page += 1
 
+    # ---- what a catch-up after a reconnect reads (flows/missed_events.py) ---------------------
+    def bot_channels(self) -> list[dict[str, Any]]:
+        # per team: this call lists the team's channels and the user's direct and group messages
+        # (team_id ""), so a DM channel comes back once per team (api4 getChannelsForTeamForUser)
+        seen: dict[str, dict[str, Any]] = {}
+        for team in self.my_teams():
+            for channel in self.call("GET", f"/users/{self.bot_user_id}/teams/{team['id']}/channels") or []:
+                seen.setdefault(channel["id"], channel)
+        return list(seen.values())
+
+    def posts_since(self, channel_id: str, since_ms: int) -> list[dict[str, Any]]:
+        # `since` may not be combined with paging; the server sends up to 1000 posts changed since then
+        answer = self.call("GET", f"/channels/{channel_id}/posts", params={"since": since_ms}) or {}
+        posts = answer.get("posts") or {}
+        return sorted(posts.values(), key=lambda post: (post.get("create_at", 0), post.get("id", "")))
+
+    def post_reactions(self, post_id: str) -> list[dict[str, Any]]:
+        return self.call("GET", f"/posts/{post_id}/reactions") or []
+
     # ---- interactive ------------------------------------------------------------------
     def open_dialog(self, trigger_id: str, url: str, dialog: dict[str, Any]) -> None:
         self.call("POST", "/actions/dialogs/open", json={"trigger_id": trigger_id, "url": url, "dialog": dialog})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.incidents import CHANGE_END, CHANGE_RESTART, START_ROLLED_BACK, START_STARTING, Incident, IncidentStart
+from models.db import UNAVAILABLE_ERRORS
 from models.playbooks import Playbook
 from render.text import inert, safe
 from services import incidents, naming, updates
@@ -367,11 +368,17 @@ def follow_channel(ctx: FlowContext, incident: Incident) -> None:
 
 def catch_up(ctx: FlowContext) -> None:
     """After a reconnect: what happened to incident channels while we could not hear it."""
-    for incident in incidents.active_incidents():
-        try:
-            follow_channel(ctx, incident)
-        except Exception:  # one incident's trouble must not stop the others' catch-up
-            log.exception("could not catch up with the channel of incident %s", incident.id)
+    try:
+        for incident in incidents.active_incidents():
+            try:
+                follow_channel(ctx, incident)
+            except UNAVAILABLE_ERRORS:
+                raise  # the others would meet it too
+            except Exception:  # one incident's trouble must not stop the others' catch-up
+                log.exception("could not catch up with the channel of incident %s", incident.id)
+    except UNAVAILABLE_ERRORS as exc:  # an outage, not a bug: one line; the next reconnect catches up again
+        log.warning("could not catch up with the incident channels: the database is unavailable (%s: %s)",
+                    type(exc).__name__, str(exc).strip().partition("\n")[0])
 
 
 def _the_bot(ctx: FlowContext, team_id: str) -> Actor:

@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Callable
 
+from models.db import UNAVAILABLE_ERRORS
+
 log = logging.getLogger("incident.message_sync")
 
 RACE_WINDOW = 2.0
@@ -129,6 +131,9 @@ class MessageSync:
             incident_id, covers = job
             try:
                 self._publish(incident_id)
+            except UNAVAILABLE_ERRORS as exc:  # an outage, not a bug: one line; the incident's next change publishes its latest state
+                log.warning("could not publish the %s of incident %s: the database is unavailable (%s: %s)", self._name,
+                            incident_id, type(exc).__name__, str(exc).strip().partition("\n")[0])
             except Exception:
                 log.exception("could not publish the %s of incident %s", self._name, incident_id)
             with self._cond:

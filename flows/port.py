@@ -79,3 +79,14 @@ class ChatPort(Protocol):
     def client_config(self) -> dict[str, Any]:
         """The server's settings as clients see them (ShowEmailAddress, ...)."""
         ...
+
+    # ---- catching up after the websocket was down (flows/missed_events.py) ------------------
+    def bot_channels(self) -> list[dict[str, Any]]:
+        """The live channels the bot is in, in all its teams, its direct messages included (once each)."""
+        ...
+
+    def posts_since(self, channel_id: str, since_ms: int) -> list[dict[str, Any]]:
+        """The channel's posts created or changed (edited, deleted, reacted to) since `since_ms`, oldest first."""
+        ...
+
+    def post_reactions(self, post_id: str) -> list[dict[str, Any]]: ...

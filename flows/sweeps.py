@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from models.db import UNAVAILABLE_ERRORS
+
 from . import assignments, insights, recovery, updates
 from .context import FlowContext
 
@@ -28,6 +30,10 @@ def run(ctx: FlowContext) -> Swept:
                         ("weekly digests", insights.send_due_digests)):
         try:
             counts.append(sweep(ctx))
+        except UNAVAILABLE_ERRORS as exc:  # an outage, not a bug: one line, and the next sweep tries again
+            log.warning("the sweep of %s waits for the database, which is unavailable (%s: %s)", name,
+                        type(exc).__name__, str(exc).strip().partition("\n")[0])
+            counts.append(0)
         except Exception:
             log.exception("the sweep of %s failed; it runs again soon", name)
             counts.append(0)

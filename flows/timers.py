@@ -18,7 +18,7 @@ from typing import Callable
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from models.db import db
+from models.db import UNAVAILABLE_ERRORS, db
 
 log = logging.getLogger("incident.timers")
 
@@ -48,10 +48,16 @@ class Timers:
     def _run(self) -> None:
         try:
             self._sweep()
+        except UNAVAILABLE_ERRORS as exc:  # an outage, not a bug: one line
+            log.warning("the reminder sweep waits for the database, which is unavailable (%s: %s)", type(exc).__name__,
+                        str(exc).strip().partition("\n")[0])
         except Exception:
             log.exception("the reminder sweep failed; it runs again soon")
         finally:
-            db.close()  # a sweep every few seconds need not hold a connection in between
+            try:
+                db.close()  # a sweep every few seconds need not hold a connection in between
+            except UNAVAILABLE_ERRORS:  # a connection the outage broke may fail to close
+                db.dispose()
 
     def stop(self) -> None:
         if self._scheduler.running:

@@ -14,7 +14,7 @@ import pytest
 
 from models.db import make_database
 
-from tests.e2e.harness import build_world, running_bot, serving_double
+from tests.e2e.harness import build_world, running_bot, serving_double, wait_until
 from tests.e2e.outage import OutageProxy
 from tests.e2e.steps import command, start
 
@@ -44,6 +44,11 @@ def world(double):
 
 
 SCHEMA = "outage_drill"
+
+
+def bot_answers(world, channel_id: str) -> list[dict]:
+    return [p for p in world.double.posts_in(channel_id) if p["user_id"] == world.bot_user["id"]]
+
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +89,10 @@ def test_a_four_second_outage_gets_clear_answers_and_leaves_no_traceback(world, 
                     answers.append((sent, reply))
                 time.sleep(0.3)
 
+        dm = alice.driver.channels.create_direct_message_channel([alice.me["id"], world.bot_user["id"]])
         proxy.go_down()
         down_at = time.monotonic()
+        alice.post(dm["id"], "todo")  # a websocket event: claimed and answered with the same retry as a command
         until = down_at + OUTAGE_SECONDS
         typists = [threading.Thread(target=keep_typing, args=(text, delay, until))
                    for delay in (0, 0.7, 1.4) for text in ("/incident info", "/incident check 1", "/incident uncheck 1", "/incident list")]
@@ -104,6 +111,11 @@ def test_a_four_second_outage_gets_clear_answers_and_leaves_no_traceback(world, 
         assert not sorry, sorry
         assert unavailable, "the outage was never felt"
         assert done, "no command sent near the end of the outage was answered after the reconnect"
+        # the DM got one answer: what is due, or that the database is unavailable (never "Sorry")
+        wait_until(lambda: bot_answers(world, dm["id"]), 15, bot.log)
+        dm_answers = bot_answers(world, dm["id"])
+        print(f"the DM sent as the database went down was answered: {dm_answers[0]['message'][:80]!r}")
+        assert len(dm_answers) == 1 and "went wrong" not in dm_answers[0]["message"], dm_answers
         # back to normal
         assert "Item 1" in command(alice, world, "/incident check 1", channel["id"]) or \
             "already" in command(alice, world, "/incident check 1", channel["id"])

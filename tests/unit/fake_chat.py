@@ -23,6 +23,7 @@ class FakeChat:
         self.posts: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}  # profiles that differ from {"id": x, "username": x}
         self.files: dict[str, dict[str, Any]] = {}
+        self.reactions: dict[str, list[dict[str, Any]]] = {}  # by post id, as GET /posts/{id}/reactions lists them
         self.config: dict[str, Any] = {"ShowEmailAddress": "true"}
         self.calls: list[str] = []
         self._refusals: dict[str, list[Exception]] = {}
@@ -137,6 +138,20 @@ class FakeChat:
 
     def client_config(self) -> dict[str, Any]:
         return dict(self.config)
+
+    # ---- catching up (flows/missed_events.py): posts carry `create_at`/`update_at` there ----------
+    def bot_channels(self) -> list[dict[str, Any]]:
+        self._call("bot_channels")
+        return [c for c in self.channels.values() if (c["id"], BOT) in self.members and not c.get("delete_at")]
+
+    def posts_since(self, channel_id: str, since_ms: int) -> list[dict[str, Any]]:
+        self._call("posts_since")
+        changed = [p for p in self.posts.values() if p["channel_id"] == channel_id and p.get("update_at", 0) >= since_ms]
+        return sorted(changed, key=lambda p: p.get("create_at", 0))
+
+    def post_reactions(self, post_id: str) -> list[dict[str, Any]]:
+        self._call("post_reactions")
+        return list(self.reactions.get(post_id, []))
 
     # ---- what tests look at ------------------------------------------------------------
     def messages(self, channel_id: str) -> list[str]:
