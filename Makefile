@@ -24,7 +24,7 @@ run: setup
 demo: setup
 	$(BIN)/python -m mmdouble.demo
 
-# Unit, contract and end-to-end tests. Set TEST_DATABASE_URL=postgresql://... to add PostgreSQL.
+# Unit, contract and end-to-end tests. On PostgreSQL with TEST_DATABASE_URL=postgresql://... (CI runs both).
 test: setup
 	$(BIN)/python -m pytest -q
 

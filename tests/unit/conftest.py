@@ -1,33 +1,75 @@
-"""Storage fixtures: every test that takes `db` runs on SQLite and, when
-TEST_DATABASE_URL is set, on PostgreSQL too (tables dropped and re-created per test)."""
+"""Storage fixtures: every test that takes `db` runs on SQLite or, when TEST_DATABASE_URL is set,
+on PostgreSQL, as the end-to-end tests do (a fresh file per test on SQLite; on PostgreSQL the
+tables are made once and emptied between tests, which costs a tenth of dropping and migrating)."""
 from __future__ import annotations
 
 import os
 
+import peewee
 import pytest
 
 from models import connect
-from models.migrations import drop_all, migrate
+from models.bot import SchemaVersion
+from models.migrations import ALL_MODELS, drop_all, migrate
 
-BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+BACKEND = "postgres" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
 
 
-@pytest.fixture(params=BACKENDS)
-def empty_db(request, tmp_path):
+class _PostgresSchema:
+    """Whether the PostgreSQL tables are every migration's, as `db` left them (an `empty_db` test
+    may leave anything)."""
+
+    current = False
+
+
+def _connect(backend: str, tmp_path):
+    if backend == "postgres":
+        return connect(os.environ["TEST_DATABASE_URL"], "")
+    return connect(None, str(tmp_path / "bot.sqlite3"))
+
+
+def _empty_tables(database) -> None:
+    """Every row gone and every id counting from 1 again. DELETE, not TRUNCATE: on tables this
+    small it takes milliseconds, and it need not wait for a lock a finished test's thread holds."""
+    with database.atomic():
+        for model in reversed(ALL_MODELS):  # children before parents
+            if model is SchemaVersion:
+                continue
+            table = model._meta.table_name
+            database.execute_sql(f'DELETE FROM "{table}"')
+            if isinstance(model._meta.primary_key, peewee.AutoField):
+                database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), 1, false)")
+
+
+@pytest.fixture
+def backend() -> str:
+    return BACKEND
+
+
+@pytest.fixture
+def empty_db(backend, tmp_path):
     """A connected database with no tables."""
-    if request.param == "postgres":
-        database = connect(os.environ["TEST_DATABASE_URL"], "")
+    database = _connect(backend, tmp_path)
+    if backend == "postgres":
         drop_all()
-    else:
-        database = connect(None, str(tmp_path / "bot.sqlite3"))
+        _PostgresSchema.current = False
     yield database
     database.close()
 
 
 @pytest.fixture
-def db(empty_db):
-    migrate()
-    return empty_db
+def db(backend, tmp_path):
+    """A connected database with every migration applied and no rows but the migrations' record."""
+    database = _connect(backend, tmp_path)
+    if backend == "postgres" and _PostgresSchema.current:
+        _empty_tables(database)
+    else:
+        if backend == "postgres":
+            drop_all()  # whatever an end-to-end test or an older schema left
+        migrate()
+        _PostgresSchema.current = backend == "postgres"
+    yield database
+    database.close()
 
 
 # --- people ----------------------------------------------------------------------------------
