@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterator
 
-from models import STATE_OPEN, Checklist, ChecklistItem, Incident
+from models import STATE_OPEN, Checklist, ChecklistItem, Incident, prepared
 from models.assignments import AssignmentMessage, IncidentRole, ItemAssignment
 
 from . import timeline
@@ -204,7 +204,13 @@ def set_due(actor: Actor, incident: Incident, ref: str | int, due_at: int | None
 
 def owners_of(incident: Incident) -> dict[int, ItemAssignment]:
     """Item id -> its row, for rendering."""
-    return {row.item_id: row for row in ItemAssignment.select().where(ItemAssignment.incident == incident.id)}
+    # every checklist render reads it: SQL made once (models/prepared.py)
+    rows = prepared.select(ItemAssignment, "item owners of an incident", _owners_query, incident.id)
+    return {row.item_id: row for row in rows}
+
+
+def _owners_query(incident_id: int) -> Any:
+    return ItemAssignment.select().where(ItemAssignment.incident == incident_id)
 
 
 def assignment_of(item_id: int) -> ItemAssignment | None:
@@ -371,6 +377,15 @@ def record_message(incident_id: int, item_id: int, user_id: str, kind: str, post
 
 def messages_of(incident_id: int) -> list[AssignmentMessage]:
     return list(AssignmentMessage.select().where(AssignmentMessage.incident == incident_id).order_by(AssignmentMessage.id))
+
+
+def item_has_messages(item_id: int) -> bool:
+    """Has anyone had a DM about this item? Asked on every tick: SQL made once (models/prepared.py)."""
+    return bool(prepared.select(AssignmentMessage, "a DM about an item", _item_messages_query, item_id))
+
+
+def _item_messages_query(item_id: int) -> Any:
+    return AssignmentMessage.select(AssignmentMessage.id).where(AssignmentMessage.item_id == item_id).limit(1)
 
 
 def set_shown(message: AssignmentMessage, shown: str) -> None:

@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from models import Incident, PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder, db
+from models import Incident, PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder, db, prepared
 from models.clock import now_ms
 
 from . import permissions, timeline
@@ -240,7 +240,13 @@ def _reminder(incident: Incident) -> UpdateReminder:
 
 
 def reminder_of(incident: Incident) -> UpdateReminder | None:
-    return UpdateReminder.get_or_none(UpdateReminder.incident == incident.id)
+    # every checklist render reads it (the next update's time): SQL made once (models/prepared.py)
+    found = prepared.select(UpdateReminder, "update reminder of an incident", _reminder_query, incident.id)
+    return found[0] if found else None
+
+
+def _reminder_query(incident_id: int) -> Any:
+    return UpdateReminder.select().where(UpdateReminder.incident == incident_id)
 
 
 def next_due(incident: Incident) -> int | None:
