@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from models.db import UNAVAILABLE_ERRORS
 
-from . import assignments, insights, recovery, updates
+from . import assignments, insights, recovery, retention, updates
 from .context import FlowContext
 
 log = logging.getLogger("incident.flows.sweeps")
@@ -19,15 +19,17 @@ class Swept:
     item_reminders: int = 0
     repaired: int = 0  # half-done starts, ends and restarts (flows/recovery.py)
     digests: int = 0  # weekly digests posted (flows/insights.py)
+    pruned: int = 0  # rows past their use deleted (flows/retention.py)
 
 
 def run(ctx: FlowContext) -> Swept:
-    """Status-update reminders, item deadlines, then what a dead process left half done (last: it may
-    wait for a change another replica is making); one failing does not hold the others back."""
+    """Status-update reminders, item deadlines, what a dead process left half done (it may wait for a
+    change another replica is making), the digests, then rows past their use; one failing does not
+    hold the others back."""
     counts = []
     for name, sweep in (("update reminders", updates.send_due_reminders), ("item deadlines", assignments.send_due_reminders),
                         ("half-done changes", lambda ctx: recovery.run(ctx).repaired),
-                        ("weekly digests", insights.send_due_digests)):
+                        ("weekly digests", insights.send_due_digests), ("old rows", retention.prune_old_rows)):
         try:
             counts.append(sweep(ctx))
         except UNAVAILABLE_ERRORS as exc:  # an outage, not a bug: one line, and the next sweep tries again
