@@ -131,6 +131,21 @@ def test_mattermost_away_keeps_the_delivery_and_the_ones_after_it_for_later(db, 
     assert "resolved at" in chat.messages(channel)[-1]
 
 
+def test_mattermost_failing_to_create_the_channel_keeps_the_alert_for_a_retry_that_opens_one_incident(db, chat, ctx):
+    source = connected(ctx)
+    chat.refuse("create_channel", ChatError(502, "", "bad gateway"))
+    deliver(ctx, source, alertmanager(alert("DatabaseDown", "fp1")))
+    chat.refuse("create_channel", ChatError(0, "network", "Mattermost could not be reached: connection refused"))
+    assert flow.process_pending(ctx, the_person) == 0  # the worker's next wake: still away
+    [waiting] = AlertDelivery.select()
+    assert (waiting.state, waiting.attempts) == (PENDING, 2) and "connection refused" in waiting.outcome
+    assert incidents() == [] and AlertSource.get_by_id(source.id).last_problem == ""
+
+    assert flow.process_pending(ctx, the_person) == 1  # Mattermost is back
+    [incident] = incidents()
+    assert AlertDelivery.get().state == DONE and len(chat.channels) == 1
+
+
 def test_two_replicas_working_the_same_deliveries_open_one_incident(db, chat, ctx):
     """Each bot process has its own delivery worker; on one PostgreSQL they take turns."""
     import threading
