@@ -37,6 +37,7 @@ lint: setup
 BENCH_ARGS ?=
 bench: setup
 	$(BIN)/python bench/incident_bench.py $(BENCH_ARGS)
+	$(BIN)/python bench/replica_bench.py
 	$(BIN)/python bench/idle.py --seconds 10
 	$(BIN)/python bench/metrics_bench.py
 
