@@ -142,6 +142,7 @@ def main() -> None:
               "admin": SimUser(double.url, admin_token, connect_websocket=False)}
     busy = next(iter(channels.values()))  # the member is in it (index 0)
     cases = [("list", town, "/incident list"),
+             ("list --page 3", town, "/incident list --page 3"),
              ("backstage", town, "/incident backstage"),
              ("backstage --status ongoing", town, "/incident backstage --status ongoing"),
              ("backstage --status ended", town, "/incident backstage --status ended"),
@@ -149,6 +150,7 @@ def main() -> None:
              ("backstage --commander @admin", town, "/incident backstage --commander @admin"),
              ("backstage --search 4242", town, "/incident backstage --search 4242"),
              ("backstage --sort name --page 40", town, "/incident backstage --sort name --page 40"),
+             ("backstage --sort end", town, "/incident backstage --sort end"),
              ("info <name>", town, f"/incident info Incident {args.incidents - 1}"),
              ("stats", busy["id"], "/incident stats")]
     try:

@@ -30,8 +30,25 @@ SPOOL_BYTES = 1 << 20
 
 def browse(ctx: FlowContext, actor: Actor, team_id: str, filters: Filters) -> Page:
     """One page of the incidents the actor may see; Mattermost is asked once for their channels."""
-    member_of = ctx.chat.member_channel_ids(actor.user_id, team_id) if backstage.needs_channels(actor, team_id) else frozenset()
-    return backstage.browse(actor, team_id, filters, member_of=member_of)
+    return backstage.browse(actor, team_id, filters, member_of=_member_of(ctx, actor, team_id))
+
+
+@dataclass(frozen=True)
+class ActiveList:
+    page: Page
+    next_due: dict[int, int]  # incident id -> when its next update is due
+
+
+def active_incidents(ctx: FlowContext, actor: Actor, team_id: str, page: int = 1) -> ActiveList:
+    """A page of `/incident list`: as backstage, one question to Mattermost (not one per private
+    incident) and one query for the page's update reminders."""
+    found = backstage.active(actor, team_id, page, member_of=_member_of(ctx, actor, team_id))
+    return ActiveList(found, backstage.next_updates_due([i.id for i in found.incidents]))
+
+
+def _member_of(ctx: FlowContext, actor: Actor, team_id: str) -> frozenset[str]:
+    """The channels of the team the actor is in, when what they may see depends on it."""
+    return ctx.chat.member_channel_ids(actor.user_id, team_id) if backstage.needs_channels(actor, team_id) else frozenset()
 
 
 # ---- an incident's numbers -------------------------------------------------------------------

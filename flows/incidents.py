@@ -244,29 +244,44 @@ def _announcement(ctx: FlowContext, incident: Incident, start: IncidentStart) ->
 # ---- end and restart -------------------------------------------------------------------------
 # An end is recorded (with a note that its channel is to be archived), then the channel archived; a
 # restart is noted, the channel restored, then recorded. Recovery completes what a crash left between.
-def end_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Incident:
+
+# What became of an ended incident's channel, so that the person who ended it is told the truth.
+ARCHIVED = "archived"
+ARCHIVE_PENDING = "pending"  # Mattermost did not answer: the note stays, and recovery archives it at a sweep
+ARCHIVE_REFUSED = "refused"  # Mattermost said no: the channel stays open
+STAYS_OPEN = "restarted"  # a restart came in between
+
+
+@dataclass(frozen=True)
+class Ended:
+    incident: Incident
+    channel: str  # ARCHIVED, ARCHIVE_PENDING, ARCHIVE_REFUSED or STAYS_OPEN
+    problem: str = ""  # Mattermost's reason, when it refused
+
+
+def end_incident(ctx: FlowContext, actor: Actor, incident: Incident) -> Ended:
     """Record the end, show it on the message, archive the channel."""
     with ctx.locks.hold(incident.id):
         ended = incidents.end_incident(actor, incident, then_archive=True)
         ctx.chat.post(ended.channel_id, f"@{actor.username} ended the incident **{safe(ended.name)}**.")
-    finish_end(ctx, ended)
-    return ended
+    return finish_end(ctx, ended)
 
 
-def finish_end(ctx: FlowContext, ended: Incident) -> None:
+def finish_end(ctx: FlowContext, ended: Incident) -> Ended:
     """The Mattermost half of an end: the message shows it, the retrospective, the archive."""
     ctx.checklists.changed(ended.id, wait=True)  # an archived channel's posts can no longer be edited
     with ctx.locks.hold(ended.id):
-        archived = _retrospective_and_archive(ctx, ended)
+        outcome = _retrospective_and_archive(ctx, ended)
     updates_flow.ended(ctx, ended)
-    if archived:
+    if outcome.channel != ARCHIVE_PENDING:
         incidents.change_done(ended, CHANGE_END)  # a restart's note in between is its own, and stays
+    return outcome
 
 
-def _retrospective_and_archive(ctx: FlowContext, ended: Incident) -> bool:
-    """False if Mattermost did not answer the archive (the note stays for recovery)."""
+def _retrospective_and_archive(ctx: FlowContext, ended: Incident) -> Ended:
+    """ARCHIVE_PENDING if Mattermost did not answer the archive (the note stays for recovery)."""
     if incidents.reload(ended).is_active:  # a restart came in between: its channel stays open
-        return True
+        return Ended(ended, STAYS_OPEN)
     change = incidents.pending_change(ended)
     if change is None or not change.retrospective_posted:
         record_flow.post_retrospective(ctx, ended)  # while the channel still takes posts
@@ -276,11 +291,11 @@ def _retrospective_and_archive(ctx: FlowContext, ended: Incident) -> bool:
         ctx.chat.archive_channel(ended.channel_id)
     except ChatError as exc:
         log.warning("could not archive the channel of incident %s: %s", ended.id, exc)
-        return not unsure(exc)
-    return True
+        return Ended(ended, ARCHIVE_PENDING) if unsure(exc) else Ended(ended, ARCHIVE_REFUSED, exc.message)
+    return Ended(ended, ARCHIVED)
 
 
-def end_confirmed(ctx: FlowContext, actor: Actor, incident: Incident, run: int) -> Incident:
+def end_confirmed(ctx: FlowContext, actor: Actor, incident: Incident, run: int) -> Ended:
     """The End button's confirmation, which belongs to one run of the incident."""
     if incidents.restarts(incident) != run:
         raise Conflict("The incident was restarted since you asked; click *End incident* again to end it.")

@@ -78,6 +78,13 @@ class Incident(BaseModel):
     broadcast_channel_id = IdField(null=True)
     broadcast_post_id = IdField(null=True)
     broadcast_problem = peewee.TextField(default="")  # why the broadcast channel cannot be used
+    # added by migration 11: what the metrics read, stored by the services when it happens so that
+    # `/incident metrics` reads this table alone (MTTA from the first two, MTTR from the third)
+    first_update_at = peewee.BigIntegerField(null=True)  # the earliest status update (ms)
+    first_tick_at = peewee.BigIntegerField(null=True)  # the earliest checklist tick, even if unticked since
+    # time spent ended between runs (each restart adds restart - end): the open time over all runs
+    # is ended_at - created_at - paused_ms
+    paused_ms = peewee.BigIntegerField(default=0)
 
     def save(self, *args, **kwargs):
         self.search_key = search_key(self.name or "")

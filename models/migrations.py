@@ -204,6 +204,58 @@ def _add_insights_v10(migrator: SchemaMigrator) -> None:
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})")
 
 
+# What backstage and `/incident list` walk, newest first, by name or by end, stopping after a page
+# (services/backstage.py). The first holds every column a filter reads, so SQLite tests a filter on
+# the index entry and reads the row only for a match (a search walks all of them).
+BROWSE_INDEXES_V12 = (
+    ("incident_team_browse", "team_id, created_at, id, is_active, severity, commander_id, is_private, channel_id, search_key"),
+    ("incident_team_active", "team_id, is_active, created_at, id, is_private, channel_id"),  # the list, and its count
+    ("incident_team_name", "team_id, search_key, created_at DESC, id DESC"),
+    ("incident_team_ended", "team_id, (ended_at IS NULL), ended_at DESC, id DESC"),
+)
+
+
+def _add_browse_indexes_v12(migrator: SchemaMigrator) -> None:
+    for name, columns in BROWSE_INDEXES_V12:
+        migrator.database.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON incident ({columns})")
+
+
+INCIDENT_FIGURES_V11 = {
+    "first_update_at": lambda: peewee.BigIntegerField(null=True),
+    "first_tick_at": lambda: peewee.BigIntegerField(null=True),
+    "paused_ms": lambda: peewee.BigIntegerField(default=0),
+}
+# The figures of incidents recorded before the services stored them, from the rows they summarise.
+# paused_ms, for a restarted incident only: Σ restarts − Σ ends + its last end (0 while open), which
+# makes ended_at − created_at − paused_ms the Σ ends − Σ restarts − start the metrics computed before.
+BACKFILL_FIGURES_V11 = (
+    "UPDATE incident SET first_update_at = (SELECT MIN(u.posted_at) FROM status_update u WHERE u.incident_id = incident.id)",
+    "UPDATE incident SET first_tick_at = (SELECT MIN(e.at) FROM timeline_event e"
+    " WHERE e.kind = 'item_checked' AND e.incident_id = incident.id)",
+    "UPDATE incident SET paused_ms = COALESCE(ended_at, 0) + (SELECT SUM(CASE e.kind WHEN 'incident_restarted' THEN e.at"
+    " ELSE -e.at END) FROM timeline_event e WHERE e.kind IN ('incident_ended', 'incident_restarted')"
+    " AND e.incident_id = incident.id) WHERE EXISTS (SELECT 1 FROM timeline_event r"
+    " WHERE r.kind = 'incident_restarted' AND r.incident_id = incident.id)",
+)
+
+
+def _add_incident_figures_v11(migrator: SchemaMigrator) -> None:
+    """First update, first tick and time paused between runs on the incident, filled in for old rows."""
+    from playhouse.migrate import migrate as apply_operations
+
+    table = Incident._meta.table_name
+    for column, field in INCIDENT_FIGURES_V11.items():
+        if not _has_column(migrator.database, table, column):
+            apply_operations(migrator.add_column(table, column, field()))
+    backfill_incident_figures(migrator.database)
+
+
+def backfill_incident_figures(database: peewee.Database) -> None:
+    """Recompute every incident's stored figures (migration 11; benchmarks that seed rows directly)."""
+    for statement in BACKFILL_FIGURES_V11:
+        database.execute_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "create all tables", _create_tables_v1),
     Migration(2, "incident.search_key for backstage search", _add_incident_search_key_v2),
@@ -214,6 +266,8 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "starts, ends and restarts a crash may leave half done", _add_unfinished_changes_v7),
     Migration(9, "alert sources, their deliveries and alert groups", _add_alerts_v9),
     Migration(10, "team timezone, weekly digests, indexes for metrics", _add_insights_v10),
+    Migration(11, "first update, first tick and paused time stored on the incident for metrics", _add_incident_figures_v11),
+    Migration(12, "indexes for backstage and the incident list", _add_browse_indexes_v12),
 ]
 
 

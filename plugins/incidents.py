@@ -17,14 +17,15 @@ from chat.events import listen_event
 from chat.gateway import MattermostError
 from chat.context import ChatPlugin
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
+from flows import backstage as backstage_flow
 from flows import incidents as flow
 from flows import info as info_flow
-from flows.incidents import Started
+from flows.incidents import Ended, Started
 from chat.options import Option, Options, WholeNumber, Words, split_args
+from render import backstage as backstage_view
 from render import dialogs
 from render.callbacks import ConfirmEnd, StartDialog, StartFromPost
 from render import info as info_view
-from render.dates import when
 from render.text import inert, safe
 from services import incidents, playbooks, updates
 from services.errors import DomainError, Invalid
@@ -41,6 +42,10 @@ START_OPTIONS = Options(
            invalid="--severity is 1 (most severe), 2, 3 or 4."),
 )
 
+LIST_USAGE = "/incident list [--page N]"
+LIST_OPTIONS = Options("list", Option("--page", type=WholeNumber(minimum=1), invalid="--page is a whole number from 1."),
+                       case_insensitive=True)
+
 
 @dataclass(frozen=True)
 class StartOptions:
@@ -53,6 +58,20 @@ class StartOptions:
 def parse_start(args: str) -> StartOptions:
     values = START_OPTIONS.parse(split_args(args))
     return StartOptions(values["name"], values.get("playbook"), values.get("private"), values.get("severity"))
+
+
+def ended_text(ended: Ended) -> str:
+    """The answer to whoever ended the incident: what became of its channel, as it happened."""
+    name, channel = safe(ended.incident.name), ended.incident.channel_name
+    if ended.channel == flow.ARCHIVED:
+        return f"Incident **{name}** ended; its channel is archived."
+    if ended.channel == flow.ARCHIVE_PENDING:
+        return (f"Incident **{name}** ended. Mattermost did not answer when asked to archive ~{channel}; "
+                "I archive it as soon as Mattermost answers again.")
+    if ended.channel == flow.ARCHIVE_REFUSED:
+        return (f"Incident **{name}** ended, but Mattermost refused to archive ~{channel} ({inert(ended.problem)}); "
+                "it stays open until someone archives it.")
+    return f"Incident **{name}** ended and was restarted meanwhile; its channel ~{channel} stays open."
 
 
 class Incidents(ChatPlugin):
@@ -175,8 +194,8 @@ class Incidents(ChatPlugin):
         if request.args:
             raise UsageError("Run it in the incident channel, without arguments.")
         incident = self.chat.incident_here(request)
-        flow.end_incident(self.chat.flows, self.chat.actor(request.user_id, incident.team_id), incident)
-        return Reply(f"Incident **{safe(incident.name)}** ended; its channel is archived.")
+        return Reply(ended_text(flow.end_incident(self.chat.flows, self.chat.actor(request.user_id, incident.team_id),
+                                                  incident)))
 
     @listen_webhook(r"^action:end_ask$")
     def end_button(self, event):
@@ -196,8 +215,7 @@ class Incidents(ChatPlugin):
     def end_confirmed(self, event):
         clicked = self.chat.about_incident(event)
         incident = clicked.incident
-        flow.end_confirmed(self.chat.flows, clicked.actor, incident, clicked.signed.run)
-        return {"ephemeral_text": f"Incident **{safe(incident.name)}** ended."}
+        return {"ephemeral_text": ended_text(flow.end_confirmed(self.chat.flows, clicked.actor, incident, clicked.signed.run))}
 
     @subcommand("restart", usage="/incident restart <incident>", summary="Reopens an ended incident and restores its channel.", order=3)
     def restart(self, request: CommandRequest) -> Reply:
@@ -223,21 +241,13 @@ class Incidents(ChatPlugin):
         return Reply(f"@{user['username']} is now the commander.")
 
     # ---- list and info -------------------------------------------------------------------------
-    @subcommand("list", usage="/incident list", summary="Lists this team's active incidents you can see.", order=5)
+    @subcommand("list", usage=LIST_USAGE, summary="Lists this team's active incidents you can see, newest first.", order=5)
     def list(self, request: CommandRequest) -> Reply:
+        page = LIST_OPTIONS.parse(split_args(request.args)).get("page", 1)
         actor = self.chat.actor(request.user_id, request.team_id)
-        found = incidents.list_incidents(actor, request.team_id)
-        if not found:
-            return Reply("There are no active incidents in this team that you can see.")
-        zone = self.chat.zone(request.user_id)
-        rows = ["| Incident | Severity | Channel | Commander | Started | Last update | Next update due |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
-        for incident in found[:50]:
-            rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | SEV{incident.severity} | "
-                        f"~{incident.channel_name} | @{self.chat.username(incident.commander_id)} | {when(incident.created_at, zone)} | "
-                        f"{when(incident.last_update_at, zone)} | {when(updates.next_due(incident), zone)} |")
-        more = f"\n_…and {len(found) - 50} more._" if len(found) > 50 else ""
-        return Reply(f"**Active incidents ({len(found)})**\n" + "\n".join(rows) + more)
+        found = backstage_flow.active_incidents(self.chat.flows, actor, request.team_id, page)
+        return Reply(backstage_view.active_list(found.page, found.next_due, zone=self.chat.zone(request.user_id),
+                                                username=self.chat.username))
 
     @subcommand("info", usage="/incident info [<incident>]", summary="Shows an incident: commander, status, checklist progress.", order=6)
     def info(self, request: CommandRequest) -> Reply:

@@ -14,6 +14,7 @@ from chat.context import ChatContext, ChatPlugin
 from chat.options import Option, Options, WholeNumber, split_args
 from chat.registry import CommandRequest, Reply, UsageError, subcommand
 from flows import insights as flow
+from render import insights as view
 from render.dates import when
 from services import insights
 
@@ -51,8 +52,9 @@ def team_setting(chat: ChatContext, request: CommandRequest, words: list[str]) -
         if len(words) != 2:
             raise UsageError("Name one timezone, like `timezone Europe/Berlin` or `timezone UTC`.")
         name = flow.set_timezone(chat.flows, actor, request.team_id, words[1])
+        schedule = view.digest_schedule(name, insights.scaled_digest_period_ms(chat.flows.time_scale))
         return Reply(f"This team's timezone is now {name}: metrics count weeks from Monday 00:00 there, and the "
-                     "weekly digest comes on Monday at 09:00.")
+                     f"weekly digest comes {schedule}.")
     if len(words) == 2 and words[1].lower() == "off":
         flow.set_digest(chat.flows, actor, request.team_id, None)
         return Reply("This team gets no weekly digest now.")
@@ -62,6 +64,7 @@ def team_setting(chat: ChatContext, request: CommandRequest, words: list[str]) -
     assert channel is not None  # a channel was named
     first = flow.next_digest_at(chat.flows, request.team_id)
     zone = insights.zone_of(request.team_id)
-    return Reply(f"The weekly digest goes to ~{channel['name']} every Monday at 09:00 ({zone}); the first one at "
+    schedule = view.digest_schedule(str(zone), insights.scaled_digest_period_ms(chat.flows.time_scale))
+    return Reply(f"The weekly digest goes to ~{channel['name']} {schedule}; the first one at "
                  f"{when(first, zone)}. It counts and lists public incidents only, since that channel's readers "
                  "may not be members of the private ones.")

@@ -61,8 +61,8 @@ def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Call
                 f"on {page.pages} page(s). No incidents to show here.")
     if not page.incidents:
         return f"{heading}\nNo incidents you can see match."
-    last = page.first_index + len(page.incidents) - 1
-    rows = [heading, f"{page.first_index}–{last} of {page.total} · page {page.number} of {page.pages}", "",
+    rows = [heading, f"{page.first_index}–{page.last_index} of {_count(page.total, page)} · page {page.number} of "
+            f"{_count(page.pages, page)}", "",
             "| Name | Severity | Status | Start | End | Commander | Open follow-ups |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for incident in page.incidents:
@@ -71,6 +71,36 @@ def backstage_list(page: Page, filters: Filters, *, zone: tzinfo, username: Call
         lock = " :lock:" if incident.is_private else ""
         rows.append(f"| {safe(incident.name)}{lock} | SEV{incident.severity} | {status} | {when(incident.created_at, zone)} | {end} | "
                     f"@{username(incident.commander_id)} | {open_followups.get(incident.id, 0) or '--'} |")
+    return "\n".join(rows)
+
+
+def _count(number: int, page: Page) -> str:
+    """A total as far as it was counted: `1000+` once counting stopped there."""
+    return f"{number}" if page.exact else f"{number}+"
+
+
+# ---- /incident list ------------------------------------------------------------------------------
+def active_list(page: Page, next_due: dict[int, int], *, zone: tzinfo, username: Callable[[str], str]) -> str:
+    """A page of the active incidents, newest first, with the command for the next page.
+
+    `next_due`: incident id -> when its next update is due."""
+    if page.past_end:
+        return (f"Page {page.number} is past the end: there are {page.total} active incidents you can see, "
+                f"on {page.pages} page(s). Try `/incident list`.")
+    if not page.incidents:
+        return "There are no active incidents in this team that you can see."
+    where = f" · {page.first_index}–{page.last_index}, page {page.number} of {_count(page.pages, page)}" if page.pages > 1 else ""
+    rows = [f"**Active incidents ({_count(page.total, page)})**{where}",
+            "| Incident | Severity | Channel | Commander | Started | Last update | Next update due |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for incident in page.incidents:
+        rows.append(f"| {safe(incident.name)}{' :lock:' if incident.is_private else ''} | SEV{incident.severity} | "
+                    f"~{incident.channel_name} | @{username(incident.commander_id)} | {when(incident.created_at, zone)} | "
+                    f"{when(incident.last_update_at, zone)} | {when(next_due.get(incident.id), zone)} |")
+    if page.has_next:
+        more = f"{page.total - page.last_index}{'' if page.exact else '+'} more"
+        rows.append(f"_{more}: `/incident list --page {page.number + 1}`, or narrow them down with "
+                    "`/incident backstage --status ongoing --severity 1` (or `--commander @user`, `--search <text>`)._")
     return "\n".join(rows)
 
 

@@ -14,7 +14,7 @@ from typing import Callable
 from render.chart import BACKGROUND, GRID, TEXT, _lock, drawable
 from render.text import safe
 from services.insights import Counts, Metrics, OpenIncident, Spread
-from services.metrics import HOUR_MS, format_duration
+from services.metrics import HOUR_MS, MINUTE_MS, format_duration
 
 SEVERITY_COLOURS = {1: "#cf222e", 2: "#bc4c00", 3: "#9a6700", 4: "#0969da"}
 MTTR_COLOUR = "#1f2328"
@@ -32,6 +32,16 @@ def privacy_note(is_admin: bool) -> str:
 
 DIGEST_NOTE = ("Only public incidents are counted and listed here: the readers of this channel may not be members "
                "of the private ones. `/incident metrics` shows each person the numbers over every incident they can see.")
+
+
+# ---- when the digest comes ----------------------------------------------------------------------------
+def digest_schedule(zone_name: str, scaled_period_ms: int | None) -> str:
+    """"every Monday at 09:00 (Europe/Berlin)"; with UPDATES_TIME_SCALE shortening the week, the
+    period it really comes at (counted in UTC, so the team's timezone plays no part)."""
+    if scaled_period_ms is None:
+        return f"every Monday at 09:00 ({safe(zone_name)})"
+    period = f"{scaled_period_ms / 1000:g} s" if scaled_period_ms < MINUTE_MS else format_duration(scaled_period_ms)
+    return f"every {period} (`UPDATES_TIME_SCALE` shortens the week)"
 
 
 # ---- text --------------------------------------------------------------------------------------------

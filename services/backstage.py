@@ -4,21 +4,29 @@ Filtering, sorting, counting and paging happen in SQL, so a team with thousands 
 incidents costs one page of rows. A private incident is visible to a non-admin only while
 they are a member of its channel: the caller passes the channels they are in (Mattermost
 knows, in one call), and that becomes a `channel_id IN (...)` condition.
+
+Counting every match is a scan of every match (100 000 of them take tens of milliseconds on
+either database), so a count stops past `COUNT_MAX` (or past the page asked for) and the page
+says "1000+", as mail clients and issue trackers do; a page that is not full needs no count.
+`/incident list` is the same query for the ongoing incidents (`active`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection
+from typing import Any, Collection
 
 import peewee
 
 from models import Incident
 from models.incidents import search_key
+from models.updates import UpdateReminder
 
 from .actor import Actor
 from .errors import Invalid
 
 PER_PAGE = 20
+LIST_PER_PAGE = 20  # `/incident list`
+COUNT_MAX = 1000  # matches counted exactly; past it a page says "1000+"
 STATUSES = ("ongoing", "ended")
 SORTS = ("start", "end", "name")
 SEARCH_MAX = 100
@@ -49,12 +57,14 @@ class Filters:
 @dataclass(frozen=True)
 class Page:
     incidents: list[Incident]
-    total: int  # incidents matching the filters, over all pages
+    total: int  # incidents matching the filters, over all pages; a lower bound unless `exact`
     number: int  # this page, 1-based
     per_page: int
+    exact: bool = True  # False: the count stopped at `total`, and there are more
 
     @property
     def pages(self) -> int:
+        """The number of pages (at least that many, unless `exact`)."""
         return max(1, -(-self.total // self.per_page))
 
     @property
@@ -67,7 +77,12 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages
+        return self.number < self.pages or not self.exact
+
+    @property
+    def last_index(self) -> int:
+        """1-based position of the last row of this page among all matches."""
+        return self.first_index + len(self.incidents) - 1
 
     @property
     def first_index(self) -> int:
@@ -140,7 +155,38 @@ def browse(actor: Actor, team_id: str, filters: Filters = Filters(), *, member_o
         if not actor.in_team(team_id):
             return Page([], 0, filters.page, per_page)
         query = query.where(visible_to(actor, team_id, member_of))
-    total = query.count()
-    rows = list(_ordered(query, filters.sort).paginate(filters.page, per_page))
-    return Page(rows, total, filters.page, per_page)
+    before = (filters.page - 1) * per_page
+    # one row more than the page: without it, the page is the last one and needs no count. The ids
+    # first, then their rows: a query of indexed columns only lets SQLite walk the index alone
+    ids = _ordered(query.select(Incident.id), filters.sort).offset(before).limit(per_page + 1)
+    rows = list(_ordered(Incident.select().where(Incident.id.in_(ids)), filters.sort))
+    total, exact = _count(query, before, per_page, rows)
+    return Page(rows[:per_page], total, filters.page, per_page, exact)
+
+
+def _count(query: peewee.ModelSelect[Incident], before: int, per_page: int, rows: list[Incident]) -> tuple[int, bool]:
+    """(matches, exact): counted up to COUNT_MAX, or up to the end of this page if it is further;
+    `before`: the matches on earlier pages, `rows`: this page's and one more if there is one."""
+    if 0 < len(rows) <= per_page or (not rows and before == 0):
+        return before + len(rows), True  # the last page: the rows themselves say how many
+    limit = max(COUNT_MAX, before + per_page)
+    if rows and limit == before + per_page:
+        return limit, False  # past COUNT_MAX already, and the extra row says there are more
+    counted = int(query.limit(limit + 1).count())  # peewee counts a limited query as a subquery
+    return (counted, True) if counted <= limit else (limit, False)
+
+
+def active(actor: Actor, team_id: str, page: int = 1, *, member_of: Collection[str] = frozenset()) -> Page:
+    """A page of `/incident list`: the team's ongoing incidents the actor may see, newest first."""
+    return browse(actor, team_id, Filters(status="ongoing", page=page), member_of=member_of, per_page=LIST_PER_PAGE)
+
+
+def next_updates_due(incident_ids: Collection[int]) -> dict[int, int]:
+    """Incident id -> when its next status update is due, for those that have a due time: one query."""
+    if not incident_ids:
+        return {}
+    rows: list[Any] = list(UpdateReminder.select(UpdateReminder.incident, UpdateReminder.due_at)
+                           .where(UpdateReminder.incident.in_(list(incident_ids)) & UpdateReminder.due_at.is_null(False))
+                           .tuples())
+    return {int(incident_id): int(due_at) for incident_id, due_at in rows}
 

@@ -36,6 +36,7 @@ from .checklist_rules import (
     locate_target_position,
 )
 from .errors import Conflict, NotFound
+from .figures import earliest
 from .incidents import require_change
 from .naming import parse_item_ref
 
@@ -118,6 +119,22 @@ def _bump_query(incident_id: int) -> Any:
     return Incident.update(version=Incident.version + 1).where(Incident.id == incident_id)
 
 
+def _is_first_tick(current: Incident, at: int) -> bool:
+    """Read under the lock: only the incident's first tick writes its time (metrics' MTTA)."""
+    return current.first_tick_at is None or current.first_tick_at > at
+
+
+def _bump_first_tick(current: Incident, at: int) -> int:
+    prepared.execute("bump an incident's version, first tick", _bump_first_tick_query, current.id, at)
+    current.first_tick_at = at
+    return current.version + 1
+
+
+def _bump_first_tick_query(incident_id: int, at: int) -> Any:
+    return (Incident.update(version=Incident.version + 1, first_tick_at=earliest(Incident.first_tick_at, at))
+            .where(Incident.id == incident_id))
+
+
 def _tick_query(item_id: int, target: str, user_id: str, at: int) -> Any:
     return (ChecklistItem.update(state=target, checked_by=user_id, checked_at=at)
             .where((ChecklistItem.id == item_id) & (ChecklistItem.state != target)))
@@ -167,7 +184,7 @@ def set_item_state(
                    else prepared.execute("untick an item", _untick_query, item.id, target))
         if not changed:
             return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale, current)
-        version = _bump(current)
+        version = _bump_first_tick(current, at) if checked and _is_first_tick(current, at) else _bump(current)
         timeline.record(
             current, "item_checked" if checked else "item_unchecked", actor.user_id, at=at, **_where(checklist, item)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import peewee
+from peewee import fn
 
 from models import Checklist, ChecklistItem, Incident, Playbook, db, prepared
 from models.incidents import (CHANGE_END, CHANGE_RESTART, START_RECOVERED, START_ROLLED_BACK, START_STARTED,
@@ -189,15 +190,18 @@ def end_incident(actor: Actor, incident: Incident, *, then_archive: bool = False
 
 def restart_incident(actor: Actor, incident: Incident) -> Incident:
     require_change(actor, incident)
+    at = now_ms()
     with db.atomic():
+        # paused_ms reads the ended_at this same UPDATE clears (SQL evaluates every SET on the old row)
         restarted = (
-            Incident.update(is_active=True, ended_at=None, ended_by=None, version=Incident.version + 1)
+            Incident.update(is_active=True, ended_at=None, ended_by=None, version=Incident.version + 1,
+                            paused_ms=Incident.paused_ms + fn.COALESCE(at - Incident.ended_at, 0))
             .where((Incident.id == incident.id) & (Incident.is_active == False))  # noqa: E712
             .execute()
         )
         if not restarted:
             raise Conflict(f"Incident {incident.name!r} is still active; only an ended incident can be restarted.")
-        timeline.record(incident, "incident_restarted", actor.user_id)
+        timeline.record(incident, "incident_restarted", actor.user_id, at=at)
         ChannelChange.delete().where(ChannelChange.incident == incident.id).execute()  # both halves done
     return reload(incident)
 
@@ -255,7 +259,7 @@ def _by_id_query(incident_id: int) -> peewee.Query:
 
 def active_incidents() -> list[Incident]:
     """Every active incident of every team (a list: callers write while they go through it)."""
-    return list(Incident.select().where(Incident.is_active == True))  # noqa: E712
+    return list(Incident.select().where(Incident.is_active == True).order_by(Incident.id))  # noqa: E712  (oldest first, whatever index the database picks)
 
 
 def restarts(incident: Incident) -> int:
@@ -296,15 +300,6 @@ def find_incident(team_id: str, ref: str, *, actor: Actor | None = None) -> Inci
         listed = ", ".join(f"{i.name} (~{i.channel_name})" for i in candidates[:10])
         raise Invalid(f"{text!r} matches several incidents: {listed}; use the channel name.")
     return candidates[0]
-
-
-def list_incidents(actor: Actor, team_id: str, *, active: bool | None = True) -> list[Incident]:
-    """Incidents of the team the actor may see, newest first; `active=None` for all."""
-    query = Incident.select().where(Incident.team_id == team_id)
-    if active is not None:
-        query = query.where(Incident.is_active == active)
-    query = query.order_by(Incident.created_at.desc(), Incident.id.desc())
-    return [i for i in query if permissions.can_view_incident(actor, i)]
 
 
 def get_incident(actor: Actor, incident_id: int) -> Incident:

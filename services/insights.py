@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import peewee
 from peewee import Case, fn
 
-from models import Incident, StatusUpdate, TimelineEvent, db, is_postgres
+from models import Incident, db, is_postgres
 from models.clock import now_ms
 from models.insights import ZONE_MAX, DigestPost, TeamInsights
 
@@ -136,28 +136,15 @@ def _at_share(value: Any, share: Any, percent: int) -> Any:
 
 
 def _per_incident(scope: Scope, visible: peewee.Expression, origin: int) -> peewee.ModelSelect[Incident]:
-    """One row per incident in scope: severity, week, open?, private?, ack and resolve times (ms)."""
-    first_update = (StatusUpdate.select(fn.MIN(StatusUpdate.posted_at))
-                    .where(StatusUpdate.incident == Incident.id))
-    first_tick = (TimelineEvent.select(fn.MIN(TimelineEvent.at))
-                  .where((TimelineEvent.kind == "item_checked") & (TimelineEvent.incident == Incident.id)))
-    restarted = (TimelineEvent.select(TimelineEvent.id)
-                 .where((TimelineEvent.kind == "incident_restarted") & (TimelineEvent.incident == Incident.id)))
-    # Σ ends − Σ restarts; minus the start, the total time the incident was open (a SELECT minus a
-    # field would be EXCEPT in peewee: the COALESCE below makes it arithmetic; BIGINT: PostgreSQL's SUM
-    # of bigints is numeric, which would make every duration numeric and its sorts slower)
-    ends_less_restarts = (TimelineEvent.select(fn.SUM(Case(TimelineEvent.kind, [("incident_ended", TimelineEvent.at)],
-                                                           TimelineEvent.at * -1)).cast("BIGINT"))
-                          .where(TimelineEvent.kind.in_(["incident_ended", "incident_restarted"])
-                                 & (TimelineEvent.incident == Incident.id)))
-    open_time = Case(None, [(fn.EXISTS(restarted), fn.COALESCE(ends_less_restarts, Incident.ended_at) - Incident.created_at)],
-                     Incident.ended_at - Incident.created_at)
+    """One row per incident in scope: severity, week, open?, private?, ack and resolve times (ms), all
+    from the incident row itself (the figures the services store as things happen: services/figures.py)."""
+    open_time = Incident.ended_at - Incident.created_at - Incident.paused_ms
     query = (Incident.select(
         Incident.severity.alias("severity"),
         ((Incident.created_at - origin) / WEEK_MS).alias("week"),
         Case(None, [(Incident.is_active == True, 1)], 0).alias("is_open"),  # noqa: E712
         Case(None, [(Incident.is_private == True, 1)], 0).alias("is_private"),  # noqa: E712
-        (fn.COALESCE(first_update, first_tick) - Incident.created_at).alias("ack_ms"),
+        (fn.COALESCE(Incident.first_update_at, Incident.first_tick_at) - Incident.created_at).alias("ack_ms"),
         Case(None, [(Incident.is_active == True, None)], open_time).alias("resolve_ms"),  # noqa: E712
     ).where((Incident.team_id == scope.team_id) & (Incident.created_at >= scope.since_ms) & visible))
     if scope.until_ms is not None:
@@ -331,12 +318,17 @@ class DigestWindow:
     next_due_at: int
 
 
+def scaled_digest_period_ms(time_scale: float) -> int | None:
+    """How long a digest "week" lasts when `time_scale` shortens it (demos, tests); None for real weeks."""
+    return max(1000, int(WEEK_MS * time_scale)) if time_scale < 1 else None
+
+
 def digest_window(now: int, zone: tzinfo, time_scale: float = 1.0) -> DigestWindow:
     """The latest digest due at or before `now`: Monday 09:00 team time, reporting on the week
     (Monday 00:00 to Monday 00:00) before it. With `time_scale` < 1 (demos, tests) a "week" lasts
     7 days × time_scale, counted from a fixed Monday 09:00, and reports on the period before it."""
-    if time_scale < 1:
-        period = max(1000, int(WEEK_MS * time_scale))
+    period = scaled_digest_period_ms(time_scale)
+    if period is not None:
         due = SCALED_ANCHOR_MS + (now - SCALED_ANCHOR_MS) // period * period
         return DigestWindow(due, due - period, due, due + period)
     local = datetime.fromtimestamp(now / 1000, tz=timezone.utc).astimezone(zone)

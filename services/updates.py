@@ -15,6 +15,7 @@ from models import Incident, PlaybookUpdates, StatusUpdate, TeamBroadcast, Updat
 from models.clock import now_ms
 
 from . import permissions, timeline
+from .figures import earliest
 from .actor import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .incidents import reload, require_change
@@ -195,7 +196,8 @@ def record_update(actor: Actor, incident: Incident, message: str, *, severity: i
         raise Conflict(f"{incident.name!r} has ended; restart it to post updates.")
     text = clean_message(message)
     new_severity = severity or current.severity
-    changes: dict[Any, Any] = {Incident.last_update_at: now, Incident.version: Incident.version + 1}
+    changes: dict[Any, Any] = {Incident.last_update_at: now, Incident.version: Incident.version + 1,
+                               Incident.first_update_at: earliest(Incident.first_update_at, now)}
     if new_severity != current.severity:
         changes[Incident.severity] = new_severity
     if cadence is not KEEP:

@@ -83,3 +83,56 @@ def test_bad_filters_are_refused():
     for bad in (dict(status="open"), dict(sort="size"), dict(page=0), dict(search="x" * 101)):
         with pytest.raises(Invalid):
             Filters(**bad)
+
+
+# ---- counting stops early; the incident list is a page of the ongoing ones ----------------------
+def many(count, *, start=1000, ended=False, private=False, prefix="Outage"):
+    return [make(f"{prefix} {n}", created=start + n, ended=start + n + 1 if ended else None, private=private)
+            for n in range(count)]
+
+
+def test_a_big_count_stops_at_the_limit_and_the_last_page_says_the_true_number(db, monkeypatch):
+    monkeypatch.setattr(backstage, "COUNT_MAX", 30)
+    many(50)
+    first = backstage.browse(BOB, TEAM, Filters(), per_page=10)
+    assert (first.total, first.exact, first.pages, first.has_next) == (30, False, 3, True)
+    third = backstage.browse(BOB, TEAM, Filters(page=3), per_page=10)
+    assert third.has_next and not third.exact, "the count stopped at 30, but the extra row says there are more"
+    last = backstage.browse(BOB, TEAM, Filters(page=5), per_page=10)
+    assert names(last) == [f"Outage {n}" for n in range(9, -1, -1)]
+    assert (last.total, last.exact, last.has_next) == (50, True, False)
+    beyond = backstage.browse(BOB, TEAM, Filters(page=7), per_page=10)
+    assert beyond.past_end and (beyond.total, beyond.exact, beyond.pages) == (50, True, 5)
+
+
+def test_a_page_far_past_the_limit_still_knows_there_is_a_next_one(db, monkeypatch):
+    monkeypatch.setattr(backstage, "COUNT_MAX", 10)
+    many(35)
+    deep = backstage.browse(BOB, TEAM, Filters(page=3), per_page=10)
+    assert names(deep) == [f"Outage {n}" for n in range(14, 4, -1)]
+    assert (deep.first_index, deep.last_index, deep.has_next, deep.exact) == (21, 30, True, False)
+
+
+def test_the_incident_list_is_the_ongoing_incidents_one_may_see_newest_first_a_page_at_a_time(db):
+    many(45)
+    many(5, start=5000, ended=True, prefix="Over")
+    make("Secret merger", created=9000, private=True, channel="c-private-alice")
+    make("Other secret", created=9001, private=True)
+    first = backstage.active(BOB, TEAM)
+    assert names(first) == [f"Outage {n}" for n in range(44, 24, -1)]
+    assert (first.total, first.pages, first.has_next) == (45, 3, True)
+    assert names(backstage.active(BOB, TEAM, 3)) == [f"Outage {n}" for n in range(4, -1, -1)]
+    alices = backstage.active(ALICE, TEAM, member_of=ALICE_CHANNELS)
+    assert names(alices)[0] == "Secret merger" and alices.total == 46
+    assert backstage.active(ADMIN, TEAM).total == 47
+    assert backstage.active(BOB, TEAM, 4).past_end
+
+
+def test_the_next_updates_due_of_a_page_come_in_one_query(db):
+    from models.updates import UpdateReminder
+
+    due, unset, none = many(3)
+    UpdateReminder.create(incident=due.id, due_at=123_000)
+    UpdateReminder.create(incident=unset.id, due_at=None)
+    assert backstage.next_updates_due([due.id, unset.id, none.id]) == {due.id: 123_000}
+    assert backstage.next_updates_due([]) == {}

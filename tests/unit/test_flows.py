@@ -10,7 +10,9 @@ from flows import checklists as checklist_flow
 from flows import incidents as flow
 from flows import updates as updates_flow
 from flows.port import ChatError
+from plugins.incidents import ended_text
 from services import incidents, updates
+from services.actor import Actor
 from services.backstage import Filters
 from services.errors import Conflict, Invalid, NotFound
 from tests.unit.conftest import TEAM, person
@@ -102,10 +104,24 @@ def test_ending_shows_the_end_on_the_checklist_and_posts_the_retrospective_befor
     assert chat.channels[incident.channel_id]["delete_at"]
 
 
+def test_the_person_ending_an_incident_hears_what_became_of_its_channel(db, chat, ctx):
+    quiet = started(ctx, "Disk full")
+    chat.refuse("archive_channel", ChatError(0, "", "connection refused"))
+    answer = ended_text(flow.end_incident(ctx, as_member(chat, alice, quiet.channel_id), quiet))
+    assert "did not answer" in answer and "as soon as Mattermost answers" in answer and "is archived" not in answer
+    refused = started(ctx, "Disk fuller")
+    chat.refuse("archive_channel", ChatError(403, "api.context.permissions.app_error", "You do not have permission"))
+    answer = ended_text(flow.end_incident(ctx, as_member(chat, alice, refused.channel_id), refused))
+    assert "refused to archive ~disk-fuller (You do not have permission)" in answer and "stays open" in answer
+    fine = started(ctx, "Disk fullest")
+    answer = ended_text(flow.end_incident(ctx, as_member(chat, alice, fine.channel_id), fine))
+    assert answer == "Incident **Disk fullest** ended; its channel is archived."
+
+
 def test_a_restart_restores_the_channel_first_and_records_nothing_if_mattermost_refuses(db, chat, ctx):
     incident = started(ctx)
     member = as_member(chat, alice, incident.channel_id)
-    ended = flow.end_incident(ctx, member, incident)
+    ended = flow.end_incident(ctx, member, incident).incident
     chat.refuse("restore_channel", ChatError(500, "app.channel.restore.app_error", "down"))
     with pytest.raises(Invalid, match="could not restore"):
         flow.restart_incident(ctx, member, ended)
@@ -123,7 +139,7 @@ def test_restarting_an_active_incident_is_refused(db, chat, ctx):
 def test_an_end_confirmation_from_before_a_restart_does_not_end_the_new_run(db, chat, ctx):
     incident = started(ctx)
     member = as_member(chat, alice, incident.channel_id)
-    flow.restart_incident(ctx, member, flow.end_incident(ctx, member, incident))
+    flow.restart_incident(ctx, member, flow.end_incident(ctx, member, incident).incident)
     with pytest.raises(Conflict, match="restarted since you asked"):
         flow.end_confirmed(ctx, member, incidents.by_id(incident.id), run=0)
     assert incidents.by_id(incident.id).is_active
@@ -209,6 +225,20 @@ def test_admins_and_outsiders_need_no_channel_list(db, chat, ctx):
     assert [i.name for i in backstage_flow.browse(ctx, person("carol", team_admin=True), TEAM, Filters()).incidents] == ["Secret"]
     assert backstage_flow.browse(ctx, person("eve", team="elsewhere"), TEAM, Filters()).incidents == []
     assert chat.calls == []
+
+
+
+def test_the_incident_list_asks_mattermost_once_however_many_private_incidents_there_are(db, chat, ctx):
+    secrets = [started(ctx, f"Secret {n}", is_private=True) for n in range(5)]
+    started(ctx, "Public")
+    chat.members.add((secrets[2].channel_id, "bob"))
+    asked = []  # what the chat layer would ask Mattermost, one channel at a time
+    bob = Actor("bob", "bob", TEAM, is_channel_member=lambda channel_id: asked.append(channel_id) or False)
+    chat.calls.clear()
+    listing = backstage_flow.active_incidents(ctx, bob, TEAM)
+    assert [i.name for i in listing.page.incidents] == ["Public", "Secret 2"]
+    assert chat.calls == ["member_channel_ids"] and asked == []
+    assert set(listing.next_due) == {i.id for i in listing.page.incidents}, "each has its next update due"
 
 
 # ---- updates ------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ import pytest
 
 from flows import insights as flow
 from flows.port import ChatError
-from models import Incident, StatusUpdate, TimelineEvent
+from models import Incident, StatusUpdate
 from models.incidents import name_key
 from models.insights import DigestPost
+from render import insights as view
 from services import backstage, incidents, insights, timeline
 from services.errors import Forbidden, Invalid
 from tests.unit.conftest import TEAM, person
@@ -45,6 +46,9 @@ def incident(created: int, *, severity: int = 3, ended: int | None = None, priva
         timeline.record(row, "item_checked", "alice", at=created + tick_after)
     if ended is not None:
         timeline.record(row, "incident_ended", "alice", at=ended)
+    # what services.updates and services.checklists store on the incident as they record these
+    Incident.update(first_update_at=None if update_after is None else created + update_after,
+                    first_tick_at=None if tick_after is None else created + tick_after).where(Incident.id == row.id).execute()
     return row
 
 
@@ -123,26 +127,7 @@ def test_a_private_incident_counts_for_its_members_and_admins_only(db):
 
 
 # ---- restarts --------------------------------------------------------------------------------------
-def test_a_restarted_incident_counts_once_with_its_total_open_time(db):
-    commander = person("alice", channels={"chan-restart"})
-    started = incidents.start_incident(commander, TEAM, "Flapping", "chan-restart")
-    incidents.end_incident(commander, started)
-    incidents.restart_incident(commander, started)
-    incidents.end_incident(commander, started)
-    # the timeline as the services recorded it, moved to known times: open 1h, ended 5h, open 2h more
-    start = MONDAY + HOUR
-    Incident.update(created_at=start, ended_at=start + 8 * HOUR).where(Incident.id == started.id).execute()
-    times = iter([start + HOUR, start + 6 * HOUR, start + 8 * HOUR])  # ended, restarted, ended
-    for event in timeline.events_for(started):
-        if event.kind in ("incident_ended", "incident_restarted"):
-            TimelineEvent.update(at=next(times)).where(TimelineEvent.id == event.id).execute()
-    assert incidents.restarts(started) == 1
-
-    result = numbers()
-    assert (result.total.started, result.total.ended, result.total.open) == (1, 1, 0)
-    assert result.total.mttr == insights.Spread(1, 3 * HOUR, 3 * HOUR)  # 1h + 2h, not the 8h from start to end
-
-
+# (a restarted incident that ended: tests/unit/test_metrics_figures.py)
 def test_a_restarted_incident_still_open_counts_as_open(db):
     commander = person("alice", channels={"chan-again"})
     started = incidents.start_incident(commander, TEAM, "Again", "chan-again")
@@ -198,6 +183,16 @@ def test_a_shortened_week_for_tests():
     window = insights.digest_window(insights.SCALED_ANCHOR_MS + 25_000, UTC, scale)
     assert (window.due_at - insights.SCALED_ANCHOR_MS, window.until_ms - window.since_ms) == (20_000, 10_000)
     assert window.next_due_at == window.due_at + 10_000
+
+
+def test_the_settings_answer_names_the_period_the_digest_really_comes_at():
+    # an admin setting the digest on a demo bot whose week lasts 10 s is not told "every Monday"
+    real = view.digest_schedule("Europe/Berlin", insights.scaled_digest_period_ms(1.0))
+    assert real == "every Monday at 09:00 (Europe/Berlin)"
+    short = view.digest_schedule("Europe/Berlin", insights.scaled_digest_period_ms(10_000 / insights.WEEK_MS))
+    assert short.startswith("every 10 s") and "Monday" not in short and "UPDATES_TIME_SCALE" in short
+    hourly = view.digest_schedule("UTC", insights.scaled_digest_period_ms(1 / 168))
+    assert hourly.startswith("every 1h ")
 
 
 # ---- the digest --------------------------------------------------------------------------------------

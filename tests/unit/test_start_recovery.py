@@ -108,7 +108,6 @@ def test_a_half_made_start_is_no_incident_until_it_is_recorded(db, chat, ctx, mo
     crash(chat, "create_channel", after=True)
     started_until_crash(ctx)
     assert incidents.active_incidents() == []
-    assert incidents.list_incidents(alice, TEAM, active=None) == []
     assert backstage.browse(person("admin", system_admin=True), TEAM, Filters()).total == 0
     with pytest.raises(Exception, match="no incident called"):
         incidents.find_incident(TEAM, "Database down")
@@ -257,22 +256,34 @@ def test_an_end_killed_right_after_its_record_gets_its_retrospective_and_archive
 def test_an_end_whose_archive_got_no_answer_is_archived_by_recovery(db, chat, ctx, monkeypatch):
     incident = flow.start_incident(ctx, alice, TEAM, "Database down").incident
     chat.refuse("archive_channel", ChatError(502, "", "bad gateway"))
-    flow.end_incident(ctx, member(chat, alice, incident), incident)
+    ended = flow.end_incident(ctx, member(chat, alice, incident), incident)
+    assert ended.channel == flow.ARCHIVE_PENDING  # alice is told it comes later, not that it is archived
+    assert not chat.channels[incident.channel_id]["delete_at"]
     a_while_later(ctx, monkeypatch)
     assert recovery.run(ctx).ended == 1
     assert chat.channels[incident.channel_id]["delete_at"]
 
 
+def test_an_end_whose_archive_mattermost_refused_says_so_and_leaves_nothing_to_recover(db, chat, ctx, monkeypatch):
+    incident = flow.start_incident(ctx, alice, TEAM, "Database down").incident
+    chat.refuse("archive_channel", ChatError(403, "api.context.permissions.app_error", "no permission"))
+    ended = flow.end_incident(ctx, member(chat, alice, incident), incident)
+    assert (ended.channel, ended.problem) == (flow.ARCHIVE_REFUSED, "no permission")
+    assert not ended.incident.is_active and not chat.channels[incident.channel_id]["delete_at"]
+    a_while_later(ctx, monkeypatch)
+    assert ChannelChange.select().count() == 0 and recovery.run(ctx).repaired == 0
+
+
 def test_a_finished_end_leaves_nothing_to_recover(db, chat, ctx, monkeypatch):
     incident = flow.start_incident(ctx, alice, TEAM, "Database down").incident
-    flow.end_incident(ctx, member(chat, alice, incident), incident)
+    assert flow.end_incident(ctx, member(chat, alice, incident), incident).channel == flow.ARCHIVED
     a_while_later(ctx, monkeypatch)
     assert ChannelChange.select().count() == 0 and recovery.run(ctx).repaired == 0
 
 
 def test_a_restart_killed_after_the_channel_was_restored_is_recorded_by_recovery(db, chat, ctx, monkeypatch):
     incident = flow.start_incident(ctx, alice, TEAM, "Database down").incident
-    ended = flow.end_incident(ctx, member(chat, alice, incident), incident)
+    ended = flow.end_incident(ctx, member(chat, alice, incident), incident).incident
     crash(chat, "restore_channel", after=True)
     with pytest.raises(Crash):
         flow.restart_incident(ctx, member(chat, alice, incident), ended)
@@ -289,7 +300,7 @@ def test_a_restart_killed_after_the_channel_was_restored_is_recorded_by_recovery
 
 def test_a_restart_killed_before_the_channel_was_restored_leaves_the_incident_ended(db, chat, ctx, monkeypatch):
     incident = flow.start_incident(ctx, alice, TEAM, "Database down").incident
-    ended = flow.end_incident(ctx, member(chat, alice, incident), incident)
+    ended = flow.end_incident(ctx, member(chat, alice, incident), incident).incident
     crash(chat, "restore_channel", after=False)
     with pytest.raises(Crash):
         flow.restart_incident(ctx, member(chat, alice, incident), ended)
