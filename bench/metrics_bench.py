@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models import Incident, StatusUpdate, TimelineEvent, connect, db  # noqa: E402
 from models.clock import now_ms  # noqa: E402
-from models.migrations import migrate  # noqa: E402
+from models.migrations import backfill_incident_figures, migrate  # noqa: E402
 from services import backstage, insights  # noqa: E402
 from services.actor import Actor  # noqa: E402
 
@@ -85,6 +85,7 @@ def seed(count: int, now: int) -> list[str]:
         for table, rows in ((Incident, incidents), (StatusUpdate, updates), (TimelineEvent, events)):
             for start in range(0, len(rows), 2000):
                 table.insert_many(rows[start:start + 2000]).execute()
+        backfill_incident_figures(db.obj)  # what the services would have stored on each incident as it happened
     if db.obj.__class__.__name__.lower().find("postgres") >= 0:
         db.obj.execute_sql("SELECT setval('incident_id_seq', (SELECT MAX(id) FROM incident))")
         db.obj.execute_sql("ANALYZE")
