@@ -38,6 +38,7 @@ BENCH_ARGS ?=
 bench: setup
 	$(BIN)/python bench/incident_bench.py $(BENCH_ARGS)
 	$(BIN)/python bench/replica_bench.py
+	$(BIN)/python bench/memory_bench.py
 	$(BIN)/python bench/idle.py --seconds 10
 	$(BIN)/python bench/metrics_bench.py
 
