@@ -38,7 +38,7 @@ def _label(number: str, title: str, checked: bool) -> str:
 # changes when anything does). An identical button signed less than REUSE_SIGNED_FOR seconds
 # ago gets that signed context again: same fields, its issued_at at most that much older.
 REUSE_SIGNED_FOR = 60
-_SIGNED_KEPT = 4096
+_SIGNED_KEPT = 1024  # a few big checklists being clicked at once; bounded, since every incident signs its own buttons
 _signed: dict[tuple[Callable[[dict], dict], Callback], dict] = {}
 
 
