@@ -13,7 +13,7 @@ from models.incidents import Incident
 from render import backstage as view
 from render.chart import checklist_timeline_png
 from render.text import safe
-from services import backstage, metrics, record
+from services import backstage, metrics, record, updates
 from services.actor import Actor
 from services.backstage import Filters, Page
 from services.errors import Invalid
@@ -43,7 +43,7 @@ def active_incidents(ctx: FlowContext, actor: Actor, team_id: str, page: int = 1
     """A page of `/incident list`: as backstage, one question to Mattermost (not one per private
     incident) and one query for the page's update reminders."""
     found = backstage.active(actor, team_id, page, member_of=_member_of(ctx, actor, team_id))
-    return ActiveList(found, backstage.next_updates_due([i.id for i in found.incidents]))
+    return ActiveList(found, updates.next_due_of([i.id for i in found.incidents]))
 
 
 def _member_of(ctx: FlowContext, actor: Actor, team_id: str) -> frozenset[str]:

@@ -13,13 +13,12 @@ says "1000+", as mail clients and issue trackers do; a page that is not full nee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Collection
 
 import peewee
 
 from models import Incident
 from models.incidents import search_key
-from models.updates import UpdateReminder
 
 from .actor import Actor
 from .errors import Invalid
@@ -179,14 +178,3 @@ def _count(query: peewee.ModelSelect[Incident], before: int, per_page: int, rows
 def active(actor: Actor, team_id: str, page: int = 1, *, member_of: Collection[str] = frozenset()) -> Page:
     """A page of `/incident list`: the team's ongoing incidents the actor may see, newest first."""
     return browse(actor, team_id, Filters(status="ongoing", page=page), member_of=member_of, per_page=LIST_PER_PAGE)
-
-
-def next_updates_due(incident_ids: Collection[int]) -> dict[int, int]:
-    """Incident id -> when its next status update is due, for those that have a due time: one query."""
-    if not incident_ids:
-        return {}
-    rows: list[Any] = list(UpdateReminder.select(UpdateReminder.incident, UpdateReminder.due_at)
-                           .where(UpdateReminder.incident.in_(list(incident_ids)) & UpdateReminder.due_at.is_null(False))
-                           .tuples())
-    return {int(incident_id): int(due_at) for incident_id, due_at in rows}
-

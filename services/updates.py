@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 from models import Incident, PlaybookUpdates, StatusUpdate, TeamBroadcast, UpdateReminder, db, prepared
 from models.clock import now_ms
@@ -254,6 +254,16 @@ def _reminder_query(incident_id: int) -> Any:
 def next_due(incident: Incident) -> int | None:
     reminder = reminder_of(incident)
     return int(reminder.due_at) if reminder and reminder.due_at is not None else None
+
+
+def next_due_of(incident_ids: Collection[int]) -> dict[int, int]:
+    """Incident id -> when its next status update is due, for those that have a due time: one query."""
+    if not incident_ids:
+        return {}
+    rows: list[Any] = list(UpdateReminder.select(UpdateReminder.incident, UpdateReminder.due_at)
+                           .where(UpdateReminder.incident.in_(list(incident_ids)) & UpdateReminder.due_at.is_null(False))
+                           .tuples())
+    return {int(incident_id): int(due_at) for incident_id, due_at in rows}
 
 
 def schedule_reminder(incident: Incident, due_at: int | None) -> str | None:

@@ -5,7 +5,7 @@ import pytest
 
 from models import Incident
 from models.incidents import name_key, search_key
-from services import backstage
+from services import backstage, updates
 from services.backstage import Filters
 from services.errors import Invalid
 from tests.unit.conftest import OTHER_TEAM, TEAM, person
@@ -134,5 +134,5 @@ def test_the_next_updates_due_of_a_page_come_in_one_query(db):
     due, unset, none = many(3)
     UpdateReminder.create(incident=due.id, due_at=123_000)
     UpdateReminder.create(incident=unset.id, due_at=None)
-    assert backstage.next_updates_due([due.id, unset.id, none.id]) == {due.id: 123_000}
-    assert backstage.next_updates_due([]) == {}
+    assert updates.next_due_of([due.id, unset.id, none.id]) == {due.id: 123_000}
+    assert updates.next_due_of([]) == {}
