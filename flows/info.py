@@ -20,7 +20,7 @@ def describe(ctx: FlowContext, actor: Actor, incident: Incident) -> IncidentInfo
         owners=assignments_flow.owners(ctx, incident),
         roles=assignments_flow.roles(ctx, incident),
         next_due=updates.next_due(incident) if incident.is_active else None,
-        open_followups=record.open_followups([incident.id]).get(incident.id, 0),
+        open_followups=record.open_followups_of(incident.id),
         origin=_origin(actor, incident),
         now=ctx.now(),
     )

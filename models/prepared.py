@@ -83,6 +83,12 @@ def _instance(model: type[M], reader: list[tuple[str, Callable[[Any], Any]]], ro
     return instance
 
 
+def rows(key: str, build: Callable[..., peewee.Query], *args: int | str) -> list[tuple[Any, ...]]:
+    """The rows of `build(*args)` as the database gives them (for counts and single columns)."""
+    sql, slots = _sql(key, build, args)
+    return list(db.execute_sql(sql, _params(slots, args)).fetchall())
+
+
 def get(model: type[M], key: str, build: Callable[..., peewee.Query], *args: int | str) -> M:
     """The one row of `build(*args)`; `model.DoesNotExist`, as peewee's `get()` raises, if none."""
     found = select(model, key, build, *args)
@@ -95,3 +101,32 @@ def execute(key: str, build: Callable[..., peewee.Query], *args: int | str) -> i
     """Run the UPDATE (or DELETE) `build(*args)`; the number of rows it changed."""
     sql, slots = _sql(key, build, args)
     return int(db.rows_affected(db.execute_sql(sql, _params(slots, args))))
+
+
+# An INSERT's SQL depends only on the table and its columns, so it is written once from the model
+# (peewee spends more building `Model.create` than the database takes to run it: issue 14); the
+# values go through each field's own conversion, as peewee's would.
+_inserts: dict[tuple[type, tuple[str, ...], type], tuple[str, list[Callable[[Any], Any]]]] = {}
+
+
+def insert(model: type[peewee.Model], **values: Any) -> int:
+    """Insert one row of `model` with these field values (every other column takes its
+    database default); its new id."""
+    kind = (model, tuple(values), type(db.obj))
+    found = _inserts.get(kind)
+    if found is None:
+        fields = [model._meta.fields[name] for name in values]
+        columns = ", ".join(_quoted(field.column_name) for field in fields)
+        marks = ", ".join(db.param for _ in fields)
+        sql = f"INSERT INTO {_quoted(model._meta.table_name)} ({columns}) VALUES ({marks})"
+        if db.returning_clause:
+            sql += f" RETURNING {_quoted(model._meta.primary_key.column_name)}"
+        found = _inserts[kind] = (sql, [field.db_value for field in fields])
+    sql, converts = found
+    cursor = db.execute_sql(sql, [convert(value) for convert, value in zip(converts, values.values())])
+    return int(cursor.fetchone()[0] if db.returning_clause else cursor.lastrowid)
+
+
+def _quoted(name: str) -> str:
+    opening, closing = db.quote  # the database's quote characters, as peewee keeps them
+    return f"{opening}{name}{closing}"

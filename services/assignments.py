@@ -228,15 +228,24 @@ def item_with_number(incident: Incident, item_id: int) -> tuple[ChecklistItem, s
 def roles_of(incident: Incident) -> list[tuple[str, str | None]]:
     """(role, who holds it) for every role of the incident: the defaults, then the ones its
     playbook's items name, then any other held."""
-    held = {row.role: row.user_id for row in IncidentRole.select().where(IncidentRole.incident == incident.id)}
-    named = [str(row.role) for row in ItemAssignment.select(ItemAssignment.role)
-             .where((ItemAssignment.incident == incident.id) & ItemAssignment.role.is_null(False))
-             .order_by(ItemAssignment.id)]
+    # every /incident info reads them: SQL made once (models/prepared.py)
+    held = {row.role: row.user_id for row in prepared.select(IncidentRole, "roles held in an incident", _held_query, incident.id)}
+    named = [str(role) for role, in prepared.rows("roles its items name", _named_query, incident.id)]
     order: list[str] = []
     for role in [*DEFAULT_ROLES, *named, *held]:
         if role not in order:
             order.append(role)
     return [(role, incident.commander_id if role == COMMANDER else held.get(role)) for role in order]
+
+
+def _held_query(incident_id: int) -> Any:
+    return IncidentRole.select().where(IncidentRole.incident == incident_id)
+
+
+def _named_query(incident_id: int) -> Any:
+    return (ItemAssignment.select(ItemAssignment.role)
+            .where((ItemAssignment.incident == incident_id) & ItemAssignment.role.is_null(False))
+            .order_by(ItemAssignment.id))
 
 
 def known_role(incident: Incident, text: str) -> str:

@@ -8,6 +8,7 @@ create the channel, then `record_started` (the incident itself).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 from peewee import fn
@@ -268,7 +269,13 @@ def restarts(incident: Incident) -> int:
 
 
 def incident_for_channel(channel_id: str) -> Incident | None:
-    return Incident.get_or_none(Incident.channel_id == channel_id)
+    # every command typed in an incident channel asks: SQL made once (models/prepared.py)
+    found = prepared.select(Incident, "incident of a channel", _of_channel_query, channel_id)
+    return found[0] if found else None
+
+
+def _of_channel_query(channel_id: str) -> Any:
+    return Incident.select().where(Incident.channel_id == channel_id)
 
 
 def find_incident(team_id: str, ref: str, *, actor: Actor | None = None) -> Incident:

@@ -21,6 +21,7 @@ from models import (
     PlaybookVersion,
     TeamSettings,
     db,
+    prepared,
 )
 from models.clock import now_ms
 from models.playbooks import TITLE_MAX, title_key
@@ -119,16 +120,23 @@ def _team_playbooks(team_id: str) -> peewee.Expression:
 def _visible(actor: Actor, team_id: str) -> tuple[list[PlaybookSummary], dict[int, dict[str, str]]]:
     """(the visible playbooks, by title, with no sizes; every team playbook's editors -> added by)."""
     editors: dict[int, dict[str, str]] = {}
-    rows: list[Any] = list(PlaybookEditor.select(PlaybookEditor.playbook, PlaybookEditor.user_id, PlaybookEditor.added_by)
-                           .join(Playbook).where(_team_playbooks(team_id))
-                           .order_by(PlaybookEditor.added_at, PlaybookEditor.id).tuples())
-    for playbook_id, user_id, added_by in rows:
+    # every /incident start reads them for its dialog: SQL made once (models/prepared.py)
+    for playbook_id, user_id, added_by in prepared.rows("editors of a team's playbooks", _editors_query, team_id):
         editors.setdefault(playbook_id, {})[user_id] = added_by
-    playbooks = Playbook.select().where(_team_playbooks(team_id)).order_by(Playbook.title_key)
+    playbooks = prepared.select(Playbook, "a team's playbooks", _playbooks_query, team_id)
     visible = [PlaybookSummary(p, 0, 0, []) for p in playbooks
                if permissions.can_view_playbook(actor, permissions.PlaybookFacts(p.team_id, p.is_public,
                                                                                   editors.get(p.id, {})))]
     return visible, editors
+
+
+def _editors_query(team_id: str) -> Any:
+    return (PlaybookEditor.select(PlaybookEditor.playbook, PlaybookEditor.user_id, PlaybookEditor.added_by)
+            .join(Playbook).where(_team_playbooks(team_id)).order_by(PlaybookEditor.added_at, PlaybookEditor.id))
+
+
+def _playbooks_query(team_id: str) -> Any:
+    return Playbook.select().where(_team_playbooks(team_id)).order_by(Playbook.title_key)
 
 
 def _current_sizes(team_id: str) -> dict[int, tuple[int, int]]:

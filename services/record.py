@@ -7,7 +7,7 @@ from typing import Any
 
 import peewee
 
-from models import FollowUp, Incident, PinnedPost, TimelineEvent, db
+from models import FollowUp, Incident, PinnedPost, TimelineEvent, db, prepared
 from models.clock import now_ms
 
 from . import timeline
@@ -95,6 +95,15 @@ def followups_of(actor: Actor, incident: Incident) -> list[FollowUp]:
 def all_followups(incident: Incident) -> list[FollowUp]:
     """For the retrospective, which the bot writes (no viewer to check)."""
     return list(FollowUp.select().where(FollowUp.incident == incident.id).order_by(FollowUp.number))
+
+
+def open_followups_of(incident_id: int) -> int:
+    """Open follow-ups of one incident (what `/incident info` shows: SQL made once, models/prepared.py)."""
+    return int(prepared.rows("open follow-ups of an incident", _open_of_query, incident_id)[0][0])
+
+
+def _open_of_query(incident_id: int) -> Any:
+    return FollowUp.select(peewee.fn.COUNT(FollowUp.id)).where((FollowUp.incident == incident_id) & FollowUp.done_at.is_null())
 
 
 def open_followups(incident_ids: list[int]) -> dict[int, int]:

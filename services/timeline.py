@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import Incident, TimelineEvent
+from models import Incident, TimelineEvent, prepared
 from models.clock import now_ms
 
 from . import events
@@ -45,16 +45,13 @@ def record(incident: Incident, kind: str, actor_id: str | None, *, at: int | Non
     if kind not in KINDS:
         # A programming error, not a user one: keeps metrics queries on a known vocabulary.
         raise ValueError(f"unknown timeline event kind {kind!r}")
-    event = TimelineEvent.create(
-        incident=incident.id if isinstance(incident, Incident) else incident,
-        at=now_ms() if at is None else at,
-        actor_id=actor_id,
-        kind=kind,
-        data=data,
-    )
+    incident_id = incident.id if isinstance(incident, Incident) else incident
+    at = now_ms() if at is None else at
+    # most changes record one: an INSERT written once (models/prepared.py)
+    event_id = prepared.insert(TimelineEvent, incident=incident_id, at=at, actor_id=actor_id, kind=kind, data=data)
     # heard by telemetry once the surrounding transaction commits
-    events.publish(kind, incident_id=event.incident_id, actor_id=actor_id, at=event.at, **data)
-    return event
+    events.publish(kind, incident_id=incident_id, actor_id=actor_id, at=at, **data)
+    return TimelineEvent(id=event_id, incident=incident_id, at=at, actor_id=actor_id, kind=kind, data=data)
 
 
 def events_for(incident: Incident) -> list[TimelineEvent]:

@@ -83,3 +83,15 @@ def test_a_click_naming_an_incident_that_is_gone_or_not_theirs_changes_nothing(d
     with pytest.raises(Forbidden):
         cl.set_item_state(person("mallory"), outage.id, item.id, True)
     assert not ChecklistItem.get_by_id(item.id).is_checked and svc.reload(outage).version == outage.version
+
+
+def test_a_prepared_insert_stores_what_create_would_and_answers_the_new_id(db):
+    from models import TimelineEvent
+
+    outage = start("Outage", "c1", "One")
+    first = prepared.insert(TimelineEvent, incident=outage.id, at=1234, actor_id=None, kind="item_checked", data={"item_id": 7})
+    second = prepared.insert(TimelineEvent, incident=outage.id, at=1235, actor_id="alice", kind="item_unchecked", data={})
+    assert second == first + 1
+    stored = {e.id: (e.incident_id, e.at, e.actor_id, e.kind, e.data) for e in TimelineEvent.select().where(TimelineEvent.id.in_([first, second]))}
+    assert stored == {first: (outage.id, 1234, None, "item_checked", {"item_id": 7}),
+                      second: (outage.id, 1235, "alice", "item_unchecked", {})}
