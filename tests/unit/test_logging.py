@@ -101,3 +101,19 @@ def test_probes_stay_out_of_the_access_log():
     assert not quiet.filter(record('127.0.0.1 "GET /readyz HTTP/1.1" 200'))
     assert not quiet.filter(record('127.0.0.1 "GET /metrics HTTP/1.1" 200'))
     assert quiet.filter(record('127.0.0.1 "POST /hooks/command HTTP/1.1" 200'))
+
+
+def test_the_access_log_is_written_at_debug_only():
+    from bot import configure_logging
+
+    root, access = logging.getLogger(), logging.getLogger("aiohttp.access")
+    kept = root.handlers[:], root.level, access.filters[:]
+    try:
+        configure_logging("INFO")
+        assert not access.isEnabledFor(logging.INFO)  # aiohttp asks this before it formats a line
+        configure_logging("DEBUG")
+        assert access.isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:], access.filters[:] = kept[0], kept[2]
+        root.setLevel(kept[1])
+        access.setLevel(logging.NOTSET)
