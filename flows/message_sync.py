@@ -10,8 +10,10 @@ worker.
 
 A click is answered with the new message inside the HTTP answer, which Mattermost applies when
 it gets there. Two changes answered close together may reach the message out of order, so when
-a change follows another within `race_window`, the message is published once more `settle`
-seconds later, from the database.
+a change follows another within `race_window`, the message is published once more from the
+database, once the clicks have paused for `settle` seconds, or `longest_settle` after the first of
+them when they keep coming (issue 14: each follow-up is a render, a patch and the websocket event
+it causes, and a burst of clicks made two a second of them).
 """
 
 from __future__ import annotations
@@ -27,22 +29,24 @@ log = logging.getLogger("incident.message_sync")
 
 RACE_WINDOW = 2.0
 SETTLE = 0.5
+LONGEST_SETTLE = 2.0
 WAIT = 10.0
 
 
 class MessageSync:
     def __init__(self, publish: Callable[[int], None], *, name: str = "messages", race_window: float = RACE_WINDOW, settle: float = SETTLE,
-                 clock: Callable[[], float] = time.monotonic):
+                 longest_settle: float = LONGEST_SETTLE, clock: Callable[[], float] = time.monotonic):
         """`publish(incident_id)` renders the incident's current state onto its message (on the
         worker thread, which keeps one database connection)."""
         self._publish = publish
         self._name = name
         self._race_window = race_window
         self._settle = settle
+        self._longest_settle = longest_settle
         self._clock = clock
         self._cond = threading.Condition()
         self._due: dict[int, float] = {}        # incident -> when to publish next
-        self._follow_up: dict[int, float] = {}  # incident -> one more publish, after the next
+        self._follow_up: dict[int, tuple[float, float]] = {}  # incident -> (one more publish then, and at the latest)
         self._marked: dict[int, int] = {}       # incident -> marks so far
         self._published: dict[int, int] = {}    # incident -> marks covered by a finished publish
         self._last_change: dict[int, tuple[float, bool]] = {}  # incident -> (when, answered with a click)
@@ -81,11 +85,11 @@ class MessageSync:
         previous = self._last_change.get(incident_id)
         self._last_change[incident_id] = (now, answered)
         if previous is not None and now - previous[0] < self._race_window and (answered or previous[1]):
-            settle_at = now + self._settle
-            new = incident_id not in self._follow_up
-            self._follow_up[incident_id] = max(self._follow_up.get(incident_id, settle_at), settle_at)
-            # one pending publish looks at the follow-ups when it is done
-            return new and incident_id not in self._due
+            pending = self._follow_up.get(incident_id)
+            latest = pending[1] if pending else now + self._longest_settle
+            self._follow_up[incident_id] = (min(now + self._settle, latest), latest)
+            # one pending publish looks at the follow-ups when it is done; a later time needs no wake-up
+            return pending is None and incident_id not in self._due
         return False
 
     # ---- the worker ----------------------------------------------------------------------
@@ -99,17 +103,21 @@ class MessageSync:
         with self._cond:
             while not self._stopped:
                 now = self._clock()
-                for incident_id in list(self._follow_up):
-                    if incident_id not in self._due:  # a follow-up waits for the publish before it
-                        self._due[incident_id] = self._follow_up.pop(incident_id)
+                for incident_id, (at, _) in list(self._follow_up.items()):
+                    if at <= now and incident_id not in self._due:  # a follow-up waits for the publish before it
+                        del self._follow_up[incident_id]
+                        self._due[incident_id] = at
                 if self._due:
                     incident_id, at = min(self._due.items(), key=lambda entry: entry[1])
                     if at <= now:
                         del self._due[incident_id]
-                        if self._follow_up.get(incident_id, now + 1) <= now:
+                        if self._follow_up.get(incident_id, (now + 1, 0.0))[0] <= now:
                             del self._follow_up[incident_id]  # this publish is late enough for it
                         return incident_id, self._marked.get(incident_id, 0)
-                    self._cond.wait(at - now)
+                coming = [at for at in self._due.values()] + [at for incident_id, (at, _) in self._follow_up.items()
+                                                              if incident_id not in self._due]
+                if coming:
+                    self._cond.wait(max(0.0, min(coming) - now))
                     continue
                 self._forget_quiet(now)
                 self._cond.wait()

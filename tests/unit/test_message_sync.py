@@ -185,6 +185,23 @@ def test_clicks_that_keep_coming_while_a_publish_runs_are_published_once_more_at
         sync.stop()
 
 
+def test_a_stream_of_clicks_is_published_when_it_pauses_and_at_least_every_longest_settle():
+    message = Message()
+    sync = MessageSync(message.publish, race_window=5, settle=0.1, longest_settle=0.4)
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 1.0:  # a click every 30 ms: never a 100 ms pause
+            message.change()
+            sync.answered(1)
+            time.sleep(0.03)
+        during = len(message.shown)
+        settled(sync)
+        assert 1 <= during <= 3  # one per 0.4 s, not one per 0.1 s
+        assert message.shown[-1] == message.stored
+    finally:
+        sync.stop()
+
+
 def test_a_change_marked_again_before_its_publish_is_published_with_the_newest_state():
     message = Message(slow=0.1)
     sync = MessageSync(message.publish, race_window=0)
