@@ -110,8 +110,10 @@ class FlowContext:
             except ChatError as exc:
                 self.broadcast_refused(incident, exc)
 
-    def checklist_message(self, incident: Incident) -> dict[str, Any]:
-        return checklist_view.checklist_message(incident, checklists.checklists_of(incident), self.username,
+    def checklist_message(self, incident: Incident, lists: checklists.Lists | None = None) -> dict[str, Any]:
+        """`lists`: the incident's checklists, when they were just read (else they are read now)."""
+        lists = checklists.checklists_of(incident) if lists is None else lists
+        return checklist_view.checklist_message(incident, lists, self.username,
                                                 self.links.sign, self.links.action_url, next_due=updates.next_due(incident),
                                                 owners=assignments_flow.owners(self, incident), now=self.now())
 

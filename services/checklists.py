@@ -41,6 +41,7 @@ from .incidents import require_change
 from .naming import parse_item_ref
 
 ItemRef = int | str  # int: item id (buttons); str: "C.N" or "N" as users type it
+Lists = list[tuple[Checklist, list[ChecklistItem]]]  # an incident's checklists and their items, in order
 
 
 class TickOutcome(Enum):
@@ -55,11 +56,12 @@ class TickResult:
     item: ChecklistItem | None  # None when STALE (nothing was resolved)
     version: int  # the incident version after this call
     view_was_stale: bool
-    # the incident as this call left it (read under its lock, at `version`): what to render
+    # the incident and its checklists as this call left them (read under its lock, at `version`): what to render
     incident: Incident | None = None
+    checklists: Lists | None = None
 
 
-def checklists_of(incident: Incident) -> list[tuple[Checklist, list[ChecklistItem]]]:
+def checklists_of(incident: Incident) -> Lists:
     """The incident's checklists and their items, in order (for rendering)."""
     # every click and render reads these: SQL made once (models/prepared.py)
     checklists = prepared.select(Checklist, "checklists of an incident", _checklists_query, incident.id)
@@ -147,7 +149,10 @@ def _untick_query(item_id: int, target: str) -> Any:
 
 def find_item(incident: Incident, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
     """An item by id (buttons) or as people type it (`3`, `2.3`), with its checklist."""
-    lists = checklists_of(incident)
+    return _find_in(checklists_of(incident), ref)
+
+
+def _find_in(lists: Lists, ref: ItemRef) -> tuple[Checklist, ChecklistItem]:
     if isinstance(ref, int) and not isinstance(ref, bool):
         for checklist, items in lists:
             for item in items:
@@ -176,22 +181,23 @@ def set_item_state(
         view_was_stale = seen_version is not None and seen_version != current.version
         if view_was_stale and not isinstance(item_ref_or_id, int):
             return TickResult(TickOutcome.STALE, None, current.version, True, current)
-        checklist, item = find_item(current, item_ref_or_id)
+        lists = checklists_of(current)
+        checklist, item = _find_in(lists, item_ref_or_id)
         target = STATE_CLOSED if checked else STATE_OPEN
         at = now_ms()
         # every click runs this: SQL made once (models/prepared.py)
         changed = (prepared.execute("tick an item", _tick_query, item.id, target, actor.user_id, at) if checked
                    else prepared.execute("untick an item", _untick_query, item.id, target))
         if not changed:
-            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale, current)
+            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale, current, lists)
         version = _bump_first_tick(current, at) if checked and _is_first_tick(current, at) else _bump(current)
         timeline.record(
             current, "item_checked" if checked else "item_unchecked", actor.user_id, at=at, **_where(checklist, item)
         )
-    # what the UPDATE wrote, on the row read under the lock: no read back
+    # what the UPDATE wrote, on the rows read under the lock (`item` is one of `lists`'): no read back
     item.state, item.checked_by, item.checked_at = target, actor.user_id if checked else None, at if checked else None
     current.version = version
-    return TickResult(TickOutcome.APPLIED, item, version, view_was_stale, current)
+    return TickResult(TickOutcome.APPLIED, item, version, view_was_stale, current, lists)
 
 
 def add_item(actor: Actor, incident: Incident, text: str, checklist_index: int = 1) -> ChecklistItem:
