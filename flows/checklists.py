@@ -34,12 +34,11 @@ class ClickAnswer:
     refused: str | None = None  # why the click changed nothing, for the person
 
 
-def click_item(ctx: FlowContext, actor: Actor, incident_id: int, item_id: int, checked: bool,
-               seen_version: int | None) -> ClickAnswer:
+def click_item(ctx: FlowContext, actor: Actor, incident_id: int, item_id: int, checked: bool) -> ClickAnswer:
     """A button on the message. The answer carries the new message, which Mattermost applies."""
     try:
         # by id: the incident is read (and the actor's right checked) under its lock, once
-        result = checklists.set_item_state(actor, incident_id, item_id, checked, seen_version=seen_version)
+        result = checklists.set_item_state(actor, incident_id, item_id, checked)
     except DomainError as exc:
         return ClickAnswer(ctx.checklist_message(_existing(incident_id)), refused=exc.message)
     # the incident as the tick left it, read under its lock: no read back after the write

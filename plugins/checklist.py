@@ -94,8 +94,7 @@ class Checklists(ChatPlugin):
     def tick_clicked(self, event):
         about = self.chat.about_incident(event)
         context = about.signed
-        clicked = flow.click_item(self.chat.flows, about.actor, about.incident.id, context.item_id, context.checked,
-                                  seen_version=context.seen_version)
+        clicked = flow.click_item(self.chat.flows, about.actor, about.incident.id, context.item_id, context.checked)
         answer = {"update": clicked.message}
         if clicked.refused is not None:
             answer["ephemeral_text"] = inert(clicked.refused)
@@ -104,8 +103,6 @@ class Checklists(ChatPlugin):
             who = self.chat.username(item.checked_by) if item.checked_by else None
             state = f"already ticked by @{who}" if context.checked else "already unticked"
             answer["ephemeral_text"] = f"{safe(item.title)} was {state}; the checklist is up to date now."
-        elif clicked.result.view_was_stale:
-            answer["ephemeral_text"] = "The checklist had changed since you opened it; it is refreshed now."
         return answer
 
     @listen_webhook(r"^action:edit_ask$")

@@ -71,7 +71,7 @@ class TickItem(Callback):
     incident_id: int
     item_id: int
     checked: bool               # the state wanted: a repeated click is harmless
-    seen_version: int | None = None  # the incident version the message showed
+    seen_version: int | None = None  # older messages' buttons named the incident version they showed; unused
 
 
 @dataclass(frozen=True, kw_only=True)

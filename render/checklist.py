@@ -1,8 +1,9 @@
 """The checklist message: one attachment per checklist, each item a button that ticks it.
 
 Buttons carry signed contexts (`render.callbacks`): an item's button is a `TickItem`, whose
-version lets the bot tell a click on an outdated message from a fresh one, and whose wanted
-state makes a repeated click harmless.
+wanted state makes a repeated click harmless and a click on an outdated message do what the
+person saw. It names no version of the incident, so a button stays the same signed context
+while its item does (issue 14: every click re-signed every button of the message).
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ def _label(number: str, title: str, checked: bool) -> str:
     return text if len(text) <= BUTTON_LABEL_MAX else text[: BUTTON_LABEL_MAX - 1] + "…"
 
 
-# Every render signs every button, and a burst of clicks renders one checklist many times a
-# second with the same buttons (a button's context names the incident version it shows, so it
-# changes when anything does). An identical button signed less than REUSE_SIGNED_FOR seconds
-# ago gets that signed context again: same fields, its issued_at at most that much older.
+# A burst of clicks renders one checklist many times a second, and most of its buttons are the
+# same each time. An identical button signed less than REUSE_SIGNED_FOR seconds ago gets that
+# signed context again: same fields, its issued_at at most that much older.
 REUSE_SIGNED_FOR = 60
 _SIGNED_KEPT = 1024  # a few big checklists being clicked at once; bounded, since every incident signs its own buttons
 _signed: dict[tuple[Callable[[dict], dict], Callback], dict] = {}
@@ -84,8 +84,7 @@ def checklist_message(incident, checklists, usernames: Callable[[str], str], sig
             else:
                 lines.append(f"{number} {safe(item.title)}{owner_suffix(owners.get(item.id), now)}")
             if active:
-                context = TickItem(incident_id=incident.id, item_id=item.id, checked=not item.is_checked,
-                                   seen_version=incident.version)
+                context = TickItem(incident_id=incident.id, item_id=item.id, checked=not item.is_checked)
                 actions.append(button(f"tick{item.id}", _label(number, item.title, item.is_checked), context,
                                       "good" if item.is_checked else "default"))
         if not items:

@@ -93,7 +93,7 @@ def test_a_tick_on_the_checklist_message_retires_the_dm_too(db, chat, ctx):
     incident = start(ctx, chat)
     flow.assign(ctx, member(chat, "alice"), incident, "2", {"id": "bob", "username": "bob"})
     item = checklists.checklists_of(incident)[0][1][1]
-    checklist_flow.click_item(ctx, member(chat, "carol"), incident.id, item.id, True, seen_version=None)
+    checklist_flow.click_item(ctx, member(chat, "carol"), incident.id, item.id, True)
     eventually(lambda: "ticked by @carol" in text_of(dms(chat, "bob")[0]))
     assert buttons(dms(chat, "bob")[0]) == []
     checklist_flow.tick(ctx, member(chat, "carol"), incident, "2", False)  # unticked: the button is back

@@ -41,12 +41,17 @@ def test_renders_of_one_version_in_a_burst_carry_the_same_signed_buttons():
     assert contexts(first)[0] is not contexts(again)[0]  # copies: changing one message leaves the other alone
 
 
-def test_a_new_version_gets_newly_signed_item_buttons():
+def test_a_tick_signs_only_the_button_of_its_item_again():
     sign = CountingSigner()
-    render(sign, 4)
-    newer = render(sign, 5)
-    assert [c["seen_version"] for c in contexts(newer)[:3]] == [5, 5, 5]
-    assert sign.signed == 9  # the footer's buttons name no version: signed once
+    before = render(sign, 4)
+    LISTS[0][1][1].is_checked = True
+    try:
+        after = render(sign, 5)
+    finally:
+        LISTS[0][1][1].is_checked = False
+    assert sign.signed == 7  # 6, and the ticked item's button, which now unticks it
+    assert [c["checked"] for c in contexts(after)[:3]] == [True, False, True]
+    assert [contexts(after)[n] == contexts(before)[n] for n in range(6)] == [True, False, True, True, True, True]
 
 
 def test_a_message_rendered_again_later_gets_fresh_buttons(monkeypatch):

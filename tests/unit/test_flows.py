@@ -195,7 +195,7 @@ def test_a_click_is_answered_with_the_new_message_and_costs_no_patch(db, chat, c
     member = as_member(chat, alice, incident.channel_id)
     item = checklist_flow.add_item(ctx, member, incident, "Page the on-call", 1)
     chat.calls.clear()
-    answer = checklist_flow.click_item(ctx, member, incident.id, item.id, True, seen_version=None)
+    answer = checklist_flow.click_item(ctx, member, incident.id, item.id, True)
     assert "~~Page the on-call~~" in str(answer.message["props"]) and answer.refused is None
     assert chat.calls == []
 
@@ -203,7 +203,7 @@ def test_a_click_is_answered_with_the_new_message_and_costs_no_patch(db, chat, c
 def test_a_click_by_an_outsider_changes_nothing_and_says_why(db, chat, ctx):
     incident = started(ctx)
     item = checklist_flow.add_item(ctx, as_member(chat, alice, incident.channel_id), incident, "Page the on-call", 1)
-    answer = checklist_flow.click_item(ctx, person("mallory"), incident.id, item.id, True, seen_version=None)
+    answer = checklist_flow.click_item(ctx, person("mallory"), incident.id, item.id, True)
     assert answer.refused and "~~" not in str(answer.message["props"])
 
 
