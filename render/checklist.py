@@ -8,6 +8,7 @@ while its item does (issue 14: every click re-signed every button of the message
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime, timezone
 from typing import Callable, Mapping
@@ -23,9 +24,12 @@ BUTTON_LABEL_MAX = 48
 
 
 def _when(ms: int | None) -> str:
-    if not ms:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M UTC")
+    return _minute(ms // 60_000) if ms else ""
+
+
+@functools.lru_cache(maxsize=1024)  # every render writes one per ticked item: most are the same few minutes
+def _minute(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, tz=timezone.utc).strftime("%H:%M UTC")
 
 
 def _label(number: str, title: str, checked: bool) -> str:

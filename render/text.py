@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # characters that change Mattermost markdown anywhere in a line (not "-" or ".": those only
@@ -13,7 +14,12 @@ ZERO_WIDTH_JOINER = "\u2060"
 
 def safe(text: str) -> str:
     """Text shown literally: markdown escaped, `@channel`/`@all`/`@here`/`@user` made inert."""
-    text = " ".join(str(text).split())
+    return _safe(text) if type(text) is str else _safe(str(text))
+
+
+@functools.lru_cache(maxsize=4096)  # a checklist's render writes each of its titles, many times a second in a burst
+def _safe(text: str) -> str:
+    text = " ".join(text.split())
     text = _MARKDOWN.sub(r"\\\1", text)
     # a word joiner after "@" keeps the text readable but stops Mattermost from mentioning
     return inert(text)
