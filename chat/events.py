@@ -21,7 +21,7 @@ from mmpy_bot.event_handler import EventHandler
 from mmpy_bot.function import MessageFunction
 from mmpy_bot.wrappers import Message
 
-from chat import metrics
+from chat import json_codec, metrics
 from chat.logs import log_ids
 from chat.web import DATABASE_UNAVAILABLE
 from chat.websocket import ConnectionState, ResilientWebsocket
@@ -64,7 +64,7 @@ def decode(frame: dict[str, Any]) -> dict[str, Any]:
     for key in JSON_STRING_FIELDS:
         if isinstance(data.get(key), str):
             try:
-                data[key] = json.loads(data[key])
+                data[key] = json_codec.loads(data[key])
             except ValueError:
                 pass
     return {**frame, "data": data}
@@ -74,11 +74,13 @@ def claim_key(frame: dict[str, Any]) -> str | None:
     """What identifies an event whose handling has effects people see (a reply, a prompt), so
     that replicas act on it once; None for events every replica must see (cache updates,
     catching up after a reconnect), which are idempotent anyway."""
-    name, data = frame.get("event"), decode(frame)["data"]
-    if name == "posted" and data.get("channel_type") == "D":  # the bot's message listeners are DM-only
-        return f"posted:{(data.get('post') or {}).get('id', '')}"
+    # decoded only for these: every edit of a checklist message comes back as an event with the
+    # whole post in it, which nothing here reads (issue 14)
+    name, raw = frame.get("event"), frame.get("data") or {}
+    if name == "posted" and raw.get("channel_type") == "D":  # the bot's message listeners are DM-only
+        return f"posted:{(decode(frame)['data'].get('post') or {}).get('id', '')}"
     if name in ("reaction_added", "reaction_removed"):
-        reaction = data.get("reaction") or {}
+        reaction = decode(frame)["data"].get("reaction") or {}
         return f"{name}:{reaction.get('user_id')}:{reaction.get('post_id')}:{reaction.get('emoji_name')}:{reaction.get('create_at')}"
     return None
 
@@ -120,7 +122,7 @@ class IncidentEventHandler(EventHandler):
 
     async def _handle_event(self, data: str) -> None:
         try:
-            frame = json.loads(data)
+            frame = json_codec.loads(data)
         except ValueError:
             log.warning("ignored a websocket frame that is not JSON")
             return
