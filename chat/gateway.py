@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import httpx
 
-from chat import metrics
+from chat import json_codec, metrics
 from flows.port import ChatError, Upload
 
 if TYPE_CHECKING:
@@ -91,8 +91,11 @@ class Mattermost:
         """The answer's JSON (or bytes when it is not JSON, or always with `raw=True`)."""
         self.calls += 1
         headers = {"Authorization": f"Bearer {self._driver.client.token}"}
+        if json is not None:  # a checklist patch is a few kB of JSON: written by orjson (chat/json_codec.py)
+            headers["Content-Type"] = "application/json"
+            kwargs["content"] = json_codec.dumps(json)
         try:
-            response = self._client.request(method, self._base + path, json=json, params=params, headers=headers, **kwargs)
+            response = self._client.request(method, self._base + path, params=params, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             metrics.api_called(method, path, 0)
             raise MattermostError(0, "network", f"Mattermost could not be reached: {exc}") from None
@@ -111,7 +114,7 @@ class Mattermost:
         if not response.content:
             return None
         if response.headers.get("Content-Type", "").startswith("application/json"):
-            return response.json()
+            return json_codec.loads(response.content)
         return response.content
 
     # ---- who -------------------------------------------------------------------------------

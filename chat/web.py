@@ -22,7 +22,6 @@ import asyncio
 import contextvars
 import functools
 import hmac
-import json
 import logging
 import re
 import threading
@@ -35,7 +34,7 @@ from aiohttp import web
 from mmpy_bot.webhook_server import WebHookServer
 from mmpy_bot.wrappers import ActionEvent, WebHookEvent
 
-from chat import metrics
+from chat import json_codec, metrics
 from chat.alert_hooks import ROUTE as ALERT_ROUTE
 from chat.alert_hooks import AlertHooks
 from chat.health import Readiness
@@ -203,7 +202,7 @@ OUTDATED_ADDRESS = ("This button comes from before the bot's callback address ch
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(payload).encode(), content_type=JSON)
+    return web.Response(status=status, body=json_codec.dumps(payload), content_type=JSON)
 
 
 def _refuse(status: int, reason: str) -> web.Response:
@@ -354,7 +353,7 @@ class CallbackServer(WebHookServer):
             return {key: form.get(key) for key in form.keys()}
         if request.content_type == JSON:
             try:
-                body = await request.json()
+                body = await request.json(loads=json_codec.loads)
             except ValueError:
                 raise ValueError("the body is not valid JSON") from None
             if not isinstance(body, dict):
