@@ -21,7 +21,7 @@ from mmpy_bot.event_handler import EventHandler
 from mmpy_bot.function import MessageFunction
 from mmpy_bot.wrappers import Message
 
-from chat import json_codec, metrics
+from chat import json_codec, loops, metrics
 from chat.logs import log_ids
 from chat.web import DATABASE_UNAVAILABLE
 from chat.websocket import ConnectionState, ResilientWebsocket
@@ -118,6 +118,7 @@ class IncidentEventHandler(EventHandler):
         # Our websocket detects dead connections, backs off when reconnecting, and stops
         # at once on shutdown; mmpy-bot's passes neither heartbeat nor stop through.
         self.driver.options["websocket_kw_args"] = {"heartbeat": self.heartbeat_seconds}
+        loops.use_new_loop_here()  # the driver runs the websocket on this thread's loop
         self.driver.init_websocket(self._handle_event, websocket_cls=functools.partial(ResilientWebsocket, state=self.connection))
 
     async def _handle_event(self, data: str) -> None:

@@ -34,7 +34,7 @@ from aiohttp import web
 from mmpy_bot.webhook_server import WebHookServer
 from mmpy_bot.wrappers import ActionEvent, WebHookEvent
 
-from chat import json_codec, metrics
+from chat import json_codec, loops, metrics
 from chat.alert_hooks import ROUTE as ALERT_ROUTE
 from chat.alert_hooks import AlertHooks
 from chat.health import Readiness
@@ -253,7 +253,7 @@ class CallbackServer(WebHookServer):
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = loops.new_loop()
             self._loop = loop
             self._stop = asyncio.Event()
             try:
