@@ -29,8 +29,13 @@ _SCALARS = (str, int, float, type(None))  # bool is an int
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(cls))
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, default) of each field; dataclasses.MISSING for those without one."""
+    return tuple((field.name, field.default) for field in dataclasses.fields(cls))
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    return type(value) is type(default) and value == default  # 0 is not False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,13 +50,18 @@ class Callback:
     issued_at: int = dataclasses.field(default=0, compare=False)
 
     def payload(self) -> dict[str, Any]:
-        """The fields to sign, under readable names; made now unless it says when."""
+        """The fields to sign, under readable names; made now unless it says when.
+
+        A field at its default is left out (it reads back as the default): a checklist's
+        buttons are most of its message's bytes, which Mattermost stores and sends to every
+        member on every tick (issue 14)."""
         # what dataclasses.asdict gives, without its deep copy of every value (a checklist
         # message makes one payload per item on every render: issue 14); nested values are
         # still copied, so a payload never shares a dict with the callback
-        fields = {name: getattr(self, name) for name in _field_names(type(self))}
+        fields = {name: getattr(self, name) for name, _ in _fields(type(self))}
         if not all(isinstance(value, _SCALARS) for value in fields.values()):
             fields = dataclasses.asdict(self)
+        fields = {name: fields[name] for name, default in _fields(type(self)) if not _is_default(fields[name], default)}
         return {NAME: self.name, **fields, "issued_at": self.issued_at or int(time.time())}
 
     @classmethod
