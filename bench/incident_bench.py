@@ -195,7 +195,9 @@ class Sustained:
     late: int = 0          # showed the wanted state, but not in the click's own answer
     without_effect: int = 0
     final_wrong: int = 0   # items whose message, once quiet, is not what its person last asked for
-    cpu: float = 0.0
+    cpu: float = 0.0       # of the integration (the bot, or the ideal one)
+    double_cpu: float = 0.0
+    clients_cpu: float = 0.0  # this process: the simulated people
 
     @property
     def per_second(self) -> float:
@@ -331,14 +333,15 @@ class Bench:
                     setattr(result, key, getattr(result, key) + value)
 
         threads = [threading.Thread(target=work, args=(slot, person)) for slot, person in enumerate(self.people)]
-        before = cpu_seconds(target.pid)
+        before = cpu_seconds(target.pid), cpu_seconds(self.double.pid), cpu_seconds(os.getpid())
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         result.seconds = time.perf_counter() - started
-        result.cpu = cpu_seconds(target.pid) - before
+        result.cpu, result.double_cpu, result.clients_cpu = (
+            cpu_seconds(pid) - was for pid, was in zip((target.pid, self.double.pid, os.getpid()), before))
         time.sleep(1.5)  # the bot's settling re-render, if any
         final = shown_states(self.double.get_post(post_id))
         result.final_wrong = sum(1 for action, wanted in last_asked.items() if final[action] != wanted)
@@ -449,6 +452,14 @@ def print_sustained(figures: Figures, users: int) -> None:
     clicks = total(bot, "clicks")
     if clicks:
         print(f"  bot CPU per tick, sustained: {1000 * sum(r.cpu for r in bot) / clicks:.2f} ms")
+    # on a box this size the processes share two cores: ticks/s is about 2 s of CPU / the CPU of one tick of all of them
+    for name, runs in (("bot", bot), ("ideal", ideal)):
+        ticks = max(1, total(runs, "clicks"))
+        parts = {"integration": sum(r.cpu for r in runs), "double": sum(r.double_cpu for r in runs),
+                 "clients": sum(r.clients_cpu for r in runs)}
+        print(f"  CPU per tick with the {name:<5}: " + ", ".join(f"{part} {1000 * used / ticks:.2f}" for part, used in parts.items())
+              + f", all {1000 * sum(parts.values()) / ticks:.2f} ms; CPU busy {sum(parts.values()) / sum(r.seconds for r in runs):.2f} "
+              f"of {os.cpu_count()} cores")
 
 
 CPU_ACTIONS = ("slash -> dialog open", "command answer (/incident info)", "click -> message updated")
