@@ -11,7 +11,7 @@ query behind the answer, the digest and the chart) as three readers:
 - an admin, the last 30 days;
 - an admin, the whole two years (every incident, 105 weeks).
 
-It prints p50 and p99 in milliseconds for each (aim: under 100 ms for the default window).
+It prints p50 and p99 in milliseconds for each (aim, issue 14: under 50 ms for the default window).
 SQLite in a temporary file by default; BENCH_DATABASE_URL (or --database-url) runs on that
 PostgreSQL database, whose schema `public` is dropped and made again first.
 """

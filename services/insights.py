@@ -1,8 +1,10 @@
 """How a team is doing: incidents started, ended and open, MTTA and MTTR, by severity and by week;
 the team's timezone and weekly digest settings.
 
-Everything is computed by the database in one query that returns aggregates only (at most four
-rows per week), so the cost stays flat in Python however many incidents a team has:
+The database reads one row of figures per incident in scope (one query on the incident table,
+whose row holds what is needed: `services/figures.py`), and the numbers are counted and sorted
+here. That took a quarter to a half of the time the same in SQL window functions did, at 4 000
+incidents and at 100 000 (issue 14, bench/metrics_bench.py):
 
 - the incidents in scope: the team's, started in [since, until), that the reader may see
   (`services.backstage.visible_to`, the same rule as backstage), optionally of one playbook or
@@ -10,18 +12,17 @@ rows per week), so the cost stays flat in Python however many incidents a team h
 - MTTA of an incident: start → its first status update, or its first checklist tick when it had
   no update; incidents with neither have none yet;
 - MTTR: its total open time, for ended incidents only. A restarted incident is one row, counted
-  once, and its open time is the sum of its runs: Σ ends − Σ restarts − start, read from the
-  timeline (`incident_ended` / `incident_restarted` events) only for incidents that were restarted;
+  once, and its open time is the sum of its runs: its end − its start − the time it spent ended
+  between runs;
 - median and p90 are nearest-rank percentiles (the value at rank ⌈p·n⌉, so always an observed
-  value): CUME_DIST windows give each value its share of the overall / severity / week set, the
-  outer GROUP BY (week, severity) keeps each group's smallest value reaching the share, and the
-  smallest of those few aggregate rows is the answer (`_spread`).
+  value) of the overall, severity and week sets (`_spread`).
 
 Weeks start on Monday 00:00 in the team's timezone (its offset at the window's start: a DST change
 inside the window moves later week boundaries by an hour).
 """
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -122,30 +123,17 @@ class Metrics:
     private_seen: int = 0  # private incidents among those counted (the reader is a member or an admin)
 
 
-def _cumulative(expression: Any, partition: list[Any]) -> Any:
-    """The share of the partition's values that are at most this row's (CUME_DIST); NULLs are a
-    partition of their own, so they never count."""
-    return fn.CUME_DIST().over(partition_by=[*partition, expression.is_null()], order_by=[expression])
-
-
-def _at_share(value: Any, share: Any, percent: int) -> Any:
-    """The smallest value whose cumulative share reaches percent/100: the nearest-rank percentile
-    (rank ⌈p·n⌉) within the group. k/n and the literal are both correctly rounded doubles, so an
-    exact share compares equal."""
-    return fn.MIN(Case(None, [((share >= percent / 100) & value.is_null(False), value)], None))
-
-
 def _per_incident(scope: Scope, visible: peewee.Expression, origin: int) -> peewee.ModelSelect[Incident]:
     """One row per incident in scope: severity, week, open?, private?, ack and resolve times (ms), all
     from the incident row itself (the figures the services store as things happen: services/figures.py)."""
     open_time = Incident.ended_at - Incident.created_at - Incident.paused_ms
     query = (Incident.select(
-        Incident.severity.alias("severity"),
-        ((Incident.created_at - origin) / WEEK_MS).alias("week"),
-        Case(None, [(Incident.is_active == True, 1)], 0).alias("is_open"),  # noqa: E712
-        Case(None, [(Incident.is_private == True, 1)], 0).alias("is_private"),  # noqa: E712
-        (fn.COALESCE(Incident.first_update_at, Incident.first_tick_at) - Incident.created_at).alias("ack_ms"),
-        Case(None, [(Incident.is_active == True, None)], open_time).alias("resolve_ms"),  # noqa: E712
+        Incident.severity,
+        ((Incident.created_at - origin) / WEEK_MS),
+        Case(None, [(Incident.is_active == True, 1)], 0),  # noqa: E712
+        Case(None, [(Incident.is_private == True, 1)], 0),  # noqa: E712
+        (fn.COALESCE(Incident.first_update_at, Incident.first_tick_at) - Incident.created_at),
+        Case(None, [(Incident.is_active == True, None)], open_time),  # noqa: E712
     ).where((Incident.team_id == scope.team_id) & (Incident.created_at >= scope.since_ms) & visible))
     if scope.until_ms is not None:
         query = query.where(Incident.created_at < scope.until_ms)
@@ -156,32 +144,10 @@ def _per_incident(scope: Scope, visible: peewee.Expression, origin: int) -> peew
     return query
 
 
-def _aggregate_query(scope: Scope, visible: peewee.Expression, origin: int) -> peewee.Select:
-    # materialized: PostgreSQL would otherwise copy the per-incident subqueries into every window's sort
-    base = _per_incident(scope, visible, origin).cte("base", materialized=True)
-    severity, week, ack, resolve = base.c.severity, base.c.week, base.c.ack_ms, base.c.resolve_ms
-    shares = {"ack_all": (ack, []), "ack_sev": (ack, [severity]), "resolve_all": (resolve, []),
-              "resolve_sev": (resolve, [severity]), "resolve_week": (resolve, [week])}
-    columns = [severity.alias("severity"), week.alias("week"), base.c.is_open.alias("is_open"),
-               base.c.is_private.alias("is_private"), ack.alias("ack_ms"), resolve.alias("resolve_ms")]
-    columns += [_cumulative(value, partition).alias(key) for key, (value, partition) in shares.items()]
-    ranked = peewee.Select(from_list=[base], columns=columns).alias("ranked")
-    r = ranked.c
-    picks = [fn.COUNT(r.ack_ms).alias("ack_count"), fn.COUNT(r.resolve_ms).alias("resolve_count")]
-    for key in shares:
-        value = r.ack_ms if key.startswith("ack") else r.resolve_ms
-        picks += [_at_share(value, getattr(r, key), 50).alias(f"{key}_p50"),
-                  _at_share(value, getattr(r, key), 90).alias(f"{key}_p90")]
-    return (peewee.Select(from_list=[ranked], columns=[
-        r.week, r.severity, fn.COUNT(peewee.SQL("*")).alias("started"), fn.SUM(r.is_open).alias("open"),
-        fn.SUM(r.is_private).alias("private"), *picks,
-    ]).group_by(r.week, r.severity).with_cte(base).bind(db))
-
-
 @contextmanager
 def _without_jit() -> Iterator[None]:
-    """PostgreSQL's JIT compiles a query this size for a second, to save it milliseconds: off for it
-    (SET LOCAL lasts one transaction). SQLite has none, and no transaction is needed there."""
+    """PostgreSQL's JIT compiles a query over many rows for a second, to save it milliseconds: off for
+    it (SET LOCAL lasts one transaction). SQLite has none, and no transaction is needed there."""
     if not is_postgres():
         yield
         return
@@ -190,38 +156,51 @@ def _without_jit() -> Iterator[None]:
         yield
 
 
-def _smallest(rows: Iterable[dict[str, Any]], key: str) -> int | None:
-    """The percentile of the rows' union: the smallest of the groups' qualifying values."""
-    found = [int(row[key]) for row in rows if row[key] is not None]
-    return min(found) if found else None
+def _nearest_rank(ordered: list[int], percent: int) -> int | None:
+    """The value at rank ⌈p·n⌉ of the sorted values (integers only: no rounding at an exact share)."""
+    return int(ordered[-(-percent * len(ordered) // 100) - 1]) if ordered else None
 
 
-def _spread(rows: list[dict[str, Any]], key: str) -> Spread:
-    metric = key.split("_")[0]
-    return Spread(sum(int(row[f"{metric}_count"]) for row in rows), _smallest(rows, f"{key}_p50"),
-                  _smallest(rows, f"{key}_p90"))
+def _spread(durations: Iterable[int | None]) -> Spread:
+    ordered = sorted([value for value in durations if value is not None])
+    return Spread(len(ordered), _nearest_rank(ordered, 50), _nearest_rank(ordered, 90))
 
 
-def _counts(rows: list[dict[str, Any]], level: str) -> Counts:
-    started = sum(int(row["started"]) for row in rows)
-    still_open = sum(int(row["open"] or 0) for row in rows)
-    return Counts(started, started - still_open, still_open, _spread(rows, f"ack_{level}"), _spread(rows, f"resolve_{level}"))
+# the columns of _per_incident's rows
+SEVERITY, WEEK, IS_OPEN, IS_PRIVATE, ACK_MS, RESOLVE_MS = range(6)
+Row = tuple[Any, ...]  # severity, week, 1 if open, 1 if private, ack ms or None, resolve ms or None
+
+
+def _counts(rows: list[Row]) -> Counts:
+    if not rows:
+        return Counts()
+    columns = list(zip(*rows))
+    still_open = sum(columns[IS_OPEN])
+    return Counts(len(rows), len(rows) - still_open, still_open, _spread(columns[ACK_MS]), _spread(columns[RESOLVE_MS]))
+
+
+def _grouped(rows: list[Row], column: int) -> dict[int, list[Row]]:
+    groups: dict[int, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(int(row[column]), []).append(row)
+    return groups
 
 
 def metrics(scope: Scope, visible: peewee.Expression, zone: tzinfo, now: int | None = None) -> Metrics:
     """The numbers over the incidents in `scope` that satisfy `visible` (see `backstage.visible_to`)."""
     origin = week_origin(scope.since_ms, zone)
     with _without_jit():
-        rows = list(_aggregate_query(scope, visible, origin).dicts())
-    by_severity = {level: _counts([r for r in rows if r["severity"] == level], "sev")
-                   for level in sorted({int(r["severity"]) for r in rows})}
+        # the driver's rows as they are: peewee's conversion of each value was half the time at 100 000
+        rows: list[Row] = db.execute_sql(*_per_incident(scope, visible, origin).sql()).fetchall()
+    by_severity = {level: _counts(group) for level, group in sorted(_grouped(rows, SEVERITY).items())}
+    by_week = _grouped(rows, WEEK)
     end = scope.until_ms if scope.until_ms is not None else (now_ms() if now is None else now)
     weeks = []
     for number in range(max(0, (end - 1 - origin) // WEEK_MS) + 1):
-        in_week = [r for r in rows if int(r["week"]) == number]
-        weeks.append(Week(origin + number * WEEK_MS, {int(r["severity"]): int(r["started"]) for r in in_week},
-                          _spread(in_week, "resolve_week")))
-    return Metrics(scope, _counts(rows, "all"), by_severity, weeks, sum(int(r["private"] or 0) for r in rows))
+        in_week = by_week.get(number, [])
+        weeks.append(Week(origin + number * WEEK_MS, dict(Counter(int(row[SEVERITY]) for row in in_week)),
+                          _spread(row[RESOLVE_MS] for row in in_week)))
+    return Metrics(scope, _counts(rows), by_severity, weeks, sum(row[IS_PRIVATE] for row in rows))
 
 
 # ---- open incidents (the digest lists them) -------------------------------------------------------
