@@ -6,14 +6,10 @@ PostgreSQL; on SQLite the transaction already holds the database write lock from
 same transaction. So two people ticking different items at once both stick, and
 positions never shift under a concurrent edit.
 
-Ticks and staleness (`seen_version` is the incident version the clicked message
-was rendered at):
-- an item named by its database id (what buttons carry) is unambiguous, so the
-  tick is applied even if the incident changed since; the result says
-  `view_was_stale` so the chat layer re-renders;
-- an item named by position ("2.3") from a stale view is NOT applied, because the
-  numbering may have moved since the user looked: the outcome is STALE;
-- ticking an item into the state it already has changes nothing: ALREADY.
+Ticks: a button names its item by database id, so it ticks that item whatever
+changed since its message was rendered; a typed command names it by its position
+now ("2.3"). A button carries the state it asks for, so ticking an item into the
+state it already has changes nothing: ALREADY.
 """
 from __future__ import annotations
 
@@ -47,15 +43,13 @@ Lists = list[tuple[Checklist, list[ChecklistItem]]]  # an incident's checklists 
 class TickOutcome(Enum):
     APPLIED = "applied"
     ALREADY = "already"
-    STALE = "stale"
 
 
 @dataclass(frozen=True)
 class TickResult:
     outcome: TickOutcome
-    item: ChecklistItem | None  # None when STALE (nothing was resolved)
+    item: ChecklistItem
     version: int  # the incident version after this call
-    view_was_stale: bool
     # the incident and its checklists as this call left them (read under its lock, at `version`): what to render
     incident: Incident | None = None
     checklists: Lists | None = None
@@ -174,13 +168,10 @@ def _where(checklist: Checklist, item: ChecklistItem) -> dict[str, int]:
 
 
 def set_item_state(
-    actor: Actor, incident: Incident | int, item_ref_or_id: ItemRef, checked: bool, *, seen_version: int | None = None
+    actor: Actor, incident: Incident | int, item_ref_or_id: ItemRef, checked: bool
 ) -> TickResult:
     """`incident`: the incident, or its id (see locked_active)."""
     with _editing(actor, incident) as current:
-        view_was_stale = seen_version is not None and seen_version != current.version
-        if view_was_stale and not isinstance(item_ref_or_id, int):
-            return TickResult(TickOutcome.STALE, None, current.version, True, current)
         lists = checklists_of(current)
         checklist, item = _find_in(lists, item_ref_or_id)
         target = STATE_CLOSED if checked else STATE_OPEN
@@ -189,7 +180,7 @@ def set_item_state(
         changed = (prepared.execute("tick an item", _tick_query, item.id, target, actor.user_id, at) if checked
                    else prepared.execute("untick an item", _untick_query, item.id, target))
         if not changed:
-            return TickResult(TickOutcome.ALREADY, item, current.version, view_was_stale, current, lists)
+            return TickResult(TickOutcome.ALREADY, item, current.version, current, lists)
         version = _bump_first_tick(current, at) if checked and _is_first_tick(current, at) else _bump(current)
         timeline.record(
             current, "item_checked" if checked else "item_unchecked", actor.user_id, at=at, **_where(checklist, item)
@@ -197,7 +188,7 @@ def set_item_state(
     # what the UPDATE wrote, on the rows read under the lock (`item` is one of `lists`'): no read back
     item.state, item.checked_by, item.checked_at = target, actor.user_id if checked else None, at if checked else None
     current.version = version
-    return TickResult(TickOutcome.APPLIED, item, version, view_was_stale, current, lists)
+    return TickResult(TickOutcome.APPLIED, item, version, current, lists)
 
 
 def add_item(actor: Actor, incident: Incident, text: str, checklist_index: int = 1) -> ChecklistItem:
