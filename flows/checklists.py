@@ -42,8 +42,7 @@ def click_item(ctx: FlowContext, actor: Actor, incident_id: int, item_id: int, c
     except DomainError as exc:
         return ClickAnswer(ctx.checklist_message(_existing(incident_id)), refused=exc.message)
     # the incident as the tick left it, read under its lock: no read back after the write
-    shown = ctx.checklist_message(result.incident, result.checklists) if result.incident else ctx.checklist_message(_existing(incident_id))
-    answer = ClickAnswer(shown, result=result)
+    answer = ClickAnswer(ctx.checklist_message(result.incident, result.checklists), result=result)
     ctx.checklists.answered(incident_id)
     return answer
 

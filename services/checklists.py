@@ -51,8 +51,8 @@ class TickResult:
     item: ChecklistItem
     version: int  # the incident version after this call
     # the incident and its checklists as this call left them (read under its lock, at `version`): what to render
-    incident: Incident | None = None
-    checklists: Lists | None = None
+    incident: Incident
+    checklists: Lists
 
 
 def checklists_of(incident: Incident) -> Lists:
